@@ -1,0 +1,149 @@
+package birkhoff
+
+import "math"
+
+// Backward writes into dst the gradient ∂L/∂logits of the last successful
+// Project, given g = ∂L/∂P; both are n×n row-major and may be the same slice.
+//
+// For Fixed it is the exact gradient of the truncated map (the 2·Iterations
+// normalisations unrolled, O(Iterations·n²)). For Tolerance and Exact it is
+// the implicit gradient of the exact projection, obtained by differentiating
+// the optimality conditions (one n×n Cholesky solve, O(n³)): exact for
+// Exact's result, and off by the order of the tolerance for Tolerance's.
+// The implicit gradient has zero row and column sums.
+//
+// Backward panics with ErrShape on mismatched lengths, and if no projection
+// has been made.
+func (w *Workspace[F]) Backward(dst, g []F) {
+	n := w.n
+	checkSquare(len(dst), n)
+	checkSquare(len(g), n)
+	for i, v := range g {
+		w.g[i] = float64(v)
+	}
+	switch {
+	case w.method == Fixed && w.sweeps == 0:
+		panic(ErrShape)
+	case w.method == Fixed:
+		w.unrolled()
+	default:
+		implicit(w.g, w.p, w.g, n, w)
+	}
+	for i, v := range w.g {
+		dst[i] = F(v)
+	}
+}
+
+// unrolled back-propagates w.g through the recorded Fixed iterates, in place.
+// Each normalisation M' = M/s is, on logarithms, L' = L − LSE, whose adjoint
+// subtracts M' times the sum of the upstream gradient over the same column
+// (or row).
+func (w *Workspace[F]) unrolled() {
+	n := w.n
+	nn := n * n
+	gr := w.g
+	steps := 2 * w.sweeps
+	p := w.hist[steps*nn : (steps+1)*nn]
+	for i := range gr {
+		gr[i] *= p[i]
+	}
+	t := w.c
+	for s := steps; s >= 1; s-- {
+		m := w.hist[s*nn : (s+1)*nn]
+		if s%2 == 1 { // step s normalised columns
+			for j := range t {
+				t[j] = 0
+			}
+			for i := 0; i < n; i++ {
+				for j, v := range gr[i*n : i*n+n] {
+					t[j] += v
+				}
+			}
+			for i := 0; i < n; i++ {
+				row, mr := gr[i*n:i*n+n], m[i*n:i*n+n]
+				for j := range row {
+					row[j] -= mr[j] * t[j]
+				}
+			}
+			continue
+		}
+		for i := 0; i < n; i++ {
+			row, mr := gr[i*n:i*n+n], m[i*n:i*n+n]
+			var s float64
+			for _, v := range row {
+				s += v
+			}
+			for j := range row {
+				row[j] -= mr[j] * s
+			}
+		}
+	}
+}
+
+// implicit writes into dst the implicit gradient at the doubly stochastic p
+// for the upstream gradient g (dst may be g):
+//
+//	A = P∘G, a = A1, b = Aᵀ1,
+//	(I − PᵀP + 11ᵀ/n)·y = b − Pᵀa, x = a − P·y,
+//	∂L/∂Z = P∘(G − x1ᵀ − 1yᵀ).
+//
+// The system matrix is symmetric positive definite when P's support is
+// connected (always, for P = exp-scaled finite logits).
+func implicit[F Float](dst, p, g []float64, n int, w *Workspace[F]) {
+	a, b, y := w.a, w.b, w.y
+	for i := range a {
+		a[i], b[i] = 0, 0
+	}
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			v := p[i*n+j] * g[i*n+j]
+			a[i] += v
+			b[j] += v
+		}
+	}
+	// h = I − PᵀP + 11ᵀ/n (lower triangle), PᵀP accumulated row by row;
+	// y = b − Pᵀa.
+	h := w.h
+	inv := 1 / float64(n)
+	for r := 0; r < n; r++ {
+		for c := 0; c < r; c++ {
+			h[r*n+c] = inv
+		}
+		h[r*n+r] = 1 + inv
+		y[r] = b[r]
+	}
+	for i := 0; i < n; i++ {
+		row := p[i*n : i*n+n]
+		ai := a[i]
+		for r, pr := range row {
+			y[r] -= pr * ai
+			hr := h[r*n : r*n+r+1]
+			for c, pc := range row[:r+1] {
+				hr[c] -= pr * pc
+			}
+		}
+	}
+	if !cholesky(h, n, n) {
+		// Not numerically positive definite (a disconnected support after
+		// underflow): the gradient is undefined; report NaN rather than a
+		// silently wrong number.
+		for i := range dst {
+			dst[i] = math.NaN()
+		}
+		return
+	}
+	cholSolve(h, y, n, n)
+	x := w.x
+	for i := 0; i < n; i++ {
+		s := a[i]
+		for j := 0; j < n; j++ {
+			s -= p[i*n+j] * y[j]
+		}
+		x[i] = s
+	}
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			dst[i*n+j] = p[i*n+j] * (g[i*n+j] - x[i] - y[j])
+		}
+	}
+}

@@ -1,0 +1,128 @@
+package hc_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+
+	"github.com/hyperconn/hyperconn/hc"
+)
+
+// benchMLP is a C→4C→C ReLU MLP over a batch, forward and backward with
+// gonum's Dgemm: the branch of the Layer benchmarks.
+type benchMLP struct {
+	tokens, c     int
+	w1, w2        blas64.General // C×4C, 4C×C
+	dw1, dw2      blas64.General
+	in, hid, dhid blas64.General // tokens×C, tokens×4C, tokens×4C
+}
+
+func newBenchMLP(rnd *rand.Rand, tokens, c int) *benchMLP {
+	mat := func(r, c int, sd float64) blas64.General {
+		m := blas64.General{Rows: r, Cols: c, Stride: c, Data: make([]float64, r*c)}
+		for i := range m.Data {
+			m.Data[i] = sd * rnd.NormFloat64()
+		}
+		return m
+	}
+	h := 4 * c
+	return &benchMLP{tokens: tokens, c: c,
+		w1: mat(c, h, 0.05), w2: mat(h, c, 0.05), dw1: mat(c, h, 0), dw2: mat(h, c, 0),
+		hid: mat(tokens, h, 0), dhid: mat(tokens, h, 0)}
+}
+
+func (m *benchMLP) view(s []float64) blas64.General {
+	return blas64.General{Rows: m.tokens, Cols: m.c, Stride: m.c, Data: s}
+}
+
+// forward writes out = relu(in·W1)·W2 and keeps in for backward.
+func (m *benchMLP) forward(out, in []float64) {
+	m.in = m.view(in)
+	blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, m.in, m.w1, 0, m.hid)
+	for i, v := range m.hid.Data {
+		m.hid.Data[i] = max(v, 0)
+	}
+	blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, m.hid, m.w2, 0, m.view(out))
+}
+
+// backward writes din and adds the weight gradients, given dout.
+func (m *benchMLP) backward(din, dout []float64) {
+	g := m.view(dout)
+	blas64.Gemm(blas.Trans, blas.NoTrans, 1, m.hid, g, 1, m.dw2)
+	blas64.Gemm(blas.NoTrans, blas.Trans, 1, g, m.w2, 0, m.dhid)
+	for i, v := range m.hid.Data {
+		if v <= 0 {
+			m.dhid.Data[i] = 0
+		}
+	}
+	blas64.Gemm(blas.Trans, blas.NoTrans, 1, m.in, m.dhid, 1, m.dw1)
+	blas64.Gemm(blas.NoTrans, blas.Trans, 1, m.dhid, m.w1, 0, m.view(din))
+}
+
+// benchMixers are the mixers of the Layer benchmarks: the plain residual
+// (n = 1) and HC with n = 4.
+var benchMixers = []struct {
+	name string
+	new  func(c int) hc.Mixer
+}{
+	{"residual", func(c int) hc.Mixer { return hc.Residual(c) }},
+	{"hc-static", func(c int) hc.Mixer { m, _ := hc.New(hc.Config{N: 4, C: c}); return m }},
+	{"hc", func(c int) hc.Mixer { m, _ := hc.New(hc.PaperConfig(4, c, 0)); return m }},
+}
+
+// BenchmarkLayer times one training step of a sub-layer, forward and
+// backward, on 256 tokens with a C→4C→C MLP branch.
+func BenchmarkLayer(b *testing.B) {
+	benchLayer(b, true)
+}
+
+// BenchmarkFrame is BenchmarkLayer without the branch (f = in, din = df):
+// the cost of the hyper-connection alone.
+func BenchmarkFrame(b *testing.B) {
+	benchLayer(b, false)
+}
+
+func benchLayer(b *testing.B, withMLP bool) {
+	const tokens = 256
+	for _, mx := range benchMixers {
+		for _, c := range []int{64, 256} {
+			b.Run(fmt.Sprintf("mixer=%s/C=%d", mx.name, c), func(b *testing.B) {
+				m := mx.new(c)
+				n, _ := m.Shape()
+				l := hc.NewLayer(m)
+				rnd := rand.New(rand.NewPCG(1, 2))
+				mlp := newBenchMLP(rnd, tokens, c)
+				x := make([]float64, tokens*n*c)
+				g := make([]float64, tokens*n*c)
+				for i := range x {
+					x[i], g[i] = rnd.NormFloat64(), rnd.NormFloat64()
+				}
+				in, f, df, din := make([]float64, tokens*c), make([]float64, tokens*c), make([]float64, tokens*c), make([]float64, tokens*c)
+				out, dx := make([]float64, tokens*n*c), make([]float64, tokens*n*c)
+				for b.Loop() {
+					if err := l.Pre(in, x, tokens); err != nil {
+						b.Fatal(err)
+					}
+					if withMLP {
+						mlp.forward(f, in)
+					} else {
+						copy(f, in)
+					}
+					if err := l.Post(out, f); err != nil {
+						b.Fatal(err)
+					}
+					l.PostBackward(dx, df, g)
+					if withMLP {
+						mlp.backward(din, df)
+					} else {
+						copy(din, df)
+					}
+					l.PreBackward(dx, din)
+				}
+			})
+		}
+	}
+}

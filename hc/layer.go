@@ -1,0 +1,441 @@
+package hc
+
+import (
+	"fmt"
+)
+
+// DefaultChunks is the number of token ranges a Layer cuts a batch into
+// unless SetChunks says otherwise.
+const DefaultChunks = 8
+
+// stages of a Layer: which call may come next.
+const (
+	stageEmpty    = iota // no valid batch
+	stagePre             // Pre succeeded: Post may follow
+	stagePost            // Post succeeded: PostBackward may follow
+	stagePostBack        // PostBackward done: PreBackward may follow
+)
+
+// operations a chunk can run.
+const (
+	opCoef = iota
+	opRead
+	opWrite
+	opWriteBack
+	opReadBack
+)
+
+// Layer is one hyper-connected sub-layer: it wraps a branch F with the
+// residual streams of a batch, using the coefficients a Mixer computes per
+// token,
+//
+//	X' = H_res·X + h_postᵀ·F(h_pre·X).
+//
+// A training step is Pre, the branch, Post, then PostBackward, the branch's
+// backward, PreBackward. Layer copies what the backward passes need (the
+// streams, the branch output, the coefficients and the mixer's tapes), so the
+// caller may reuse its buffers at once. Its buffers grow to the largest batch
+// seen and are reused: steady-state calls do not allocate.
+//
+// A Layer is not safe for concurrent use; it splits each call across
+// goroutines itself.
+type Layer struct {
+	m       Mixer
+	n, c    int
+	tapeLen int
+
+	maxChunks int
+	workers   []Worker
+	errs      []error
+	split     splitter
+	op        int
+	chunks    int // chunks of the current call
+	stage     int
+
+	tokens                int
+	x, f                  []float64 // copies of the streams and the branch output
+	pre, post, res        []float64
+	dpre, dpost, dres     []float64
+	tape                  []float64
+	dst, dx, df, dout, in []float64 // arguments of the running call
+	applyIn, applyOut     []float64
+}
+
+// NewLayer returns a Layer that mixes with m.
+func NewLayer(m Mixer) *Layer {
+	n, c := m.Shape()
+	if n < 1 || c < 1 {
+		shapePanic("mixer shape n=%d C=%d", n, c)
+	}
+	l := &Layer{m: m, n: n, c: c, tapeLen: m.TapeLen()}
+	l.SetChunks(DefaultChunks)
+	return l
+}
+
+// SetChunks sets how many contiguous token ranges a batch is cut into (at
+// most; never more than the number of tokens). Each range has its own Worker,
+// so memory for private gradients grows with k, and parallelism is capped at
+// k. Parameter gradients are summed range by range in a fixed order, so for
+// a given k every result is bit-for-bit the same whatever GOMAXPROCS is;
+// changing k changes that summation order and thus the rounding of the
+// gradients. SetChunks panics if k < 1.
+func (l *Layer) SetChunks(k int) {
+	if k < 1 {
+		shapePanic("chunks %d < 1", k)
+	}
+	for len(l.workers) < k {
+		l.workers = append(l.workers, l.m.NewWorker())
+	}
+	l.workers = l.workers[:k]
+	l.errs = make([]error, k)
+	l.maxChunks = k
+}
+
+// Mixer returns the mixer of l.
+func (l *Layer) Mixer() Mixer { return l.m }
+
+// Tokens returns the number of tokens of the current batch: those of the
+// last Pre if it succeeded, 0 if it failed.
+func (l *Layer) Tokens() int { return l.tokens }
+
+// Coefficients returns views of the last batch's coefficients: pre and post
+// are tokens×n, res is tokens×n×n (token t's H_res row-major at
+// res[t*n*n:]). They are valid until the next Pre and must not be modified.
+// After a failed Pre they are empty.
+func (l *Layer) Coefficients() (pre, post, res []float64) {
+	t := l.tokens
+	return l.pre[:t*l.n], l.post[:t*l.n], l.res[:t*l.n*l.n]
+}
+
+// MeanResTo writes into dst the token average of the last batch's H_res
+// (n×n, row-major) and returns dst. A nil dst is allocated. With no batch
+// it writes zeros.
+func (l *Layer) MeanResTo(dst []float64) []float64 {
+	nn := l.n * l.n
+	if dst == nil {
+		dst = make([]float64, nn)
+	}
+	if len(dst) != nn {
+		shapePanic("len(dst) = %d, want %d", len(dst), nn)
+	}
+	clear(dst)
+	if l.tokens == 0 {
+		return dst
+	}
+	for t := range l.tokens {
+		for i, v := range l.res[t*nn : (t+1)*nn] {
+			dst[i] += v
+		}
+	}
+	inv := 1 / float64(l.tokens)
+	for i := range dst {
+		dst[i] *= inv
+	}
+	return dst
+}
+
+// Pre computes the coefficients of every token of x (tokens×n×C) and writes
+// the branch input h_pre·X of each token into dst (tokens×C). It keeps a copy
+// of x, the coefficients and the mixer's tapes for the calls that follow.
+// dst may alias x.
+//
+// A NaN or an infinity in x, or in a coefficient computed from it, is
+// reported as an error wrapping ErrNotFinite; dst is then untouched and the
+// layer holds no batch. Pre panics with ErrShape if the lengths do not match.
+func (l *Layer) Pre(dst, x []float64, tokens int) error {
+	n, c := l.n, l.c
+	if tokens < 0 || len(x) != tokens*n*c || len(dst) != tokens*c {
+		shapePanic("Pre: tokens=%d n=%d C=%d: len(x)=%d len(dst)=%d", tokens, n, c, len(x), len(dst))
+	}
+	l.stage, l.tokens, l.chunks = stageEmpty, 0, 0
+	if err := checkFinite("x", x); err != nil {
+		return err
+	}
+	l.grow(tokens)
+	copy(l.x, x)
+	l.run(opCoef)
+	for k := range l.chunks {
+		if err := l.errs[k]; err != nil {
+			l.tokens, l.chunks = 0, 0
+			return err
+		}
+	}
+	l.dst = dst
+	l.run(opRead)
+	l.dst = nil
+	l.stage = stagePre
+	return nil
+}
+
+// Post writes into dst (tokens×n×C) the new streams H_res·X + h_postᵀ·f of
+// every token, where X is the batch given to Pre and f (tokens×C) is the
+// branch output. It keeps a copy of f for PostBackward. dst may alias f, or
+// the x given to Pre (an in-place update of the residual stream).
+//
+// A NaN or an infinity in f is reported as an error wrapping ErrNotFinite,
+// with dst untouched. Post panics with ErrSequence if no Pre succeeded, and
+// with ErrShape if the lengths do not match.
+func (l *Layer) Post(dst, f []float64) error {
+	if l.stage < stagePre {
+		panic(fmt.Errorf("%w: Post before a successful Pre", ErrSequence))
+	}
+	t, n, c := l.tokens, l.n, l.c
+	if len(f) != t*c || len(dst) != t*n*c {
+		shapePanic("Post: tokens=%d n=%d C=%d: len(f)=%d len(dst)=%d", t, n, c, len(f), len(dst))
+	}
+	if err := checkFinite("f", f); err != nil {
+		return err
+	}
+	copy(l.f, f)
+	l.dst = dst
+	l.run(opWrite)
+	l.dst = nil
+	l.stage = stagePost
+	return nil
+}
+
+// PostBackward is the backward pass of Post. Given dout = ∂L/∂X' (tokens×n×C)
+// it writes dx = H_resᵀ·dout (tokens×n×C, overwritten) and df = h_post·dout
+// (tokens×C, overwritten), and keeps ∂L/∂H_res and ∂L/∂h_post of every token
+// for PreBackward. dx and df must not alias dout or each other.
+// It panics with ErrSequence if Post has not run, and with ErrShape if the
+// lengths do not match.
+func (l *Layer) PostBackward(dx, df, dout []float64) {
+	if l.stage < stagePost {
+		panic(fmt.Errorf("%w: PostBackward before Post", ErrSequence))
+	}
+	t, n, c := l.tokens, l.n, l.c
+	if len(dx) != t*n*c || len(df) != t*c || len(dout) != t*n*c {
+		shapePanic("PostBackward: tokens=%d n=%d C=%d: len(dx)=%d len(df)=%d len(dout)=%d",
+			t, n, c, len(dx), len(df), len(dout))
+	}
+	l.dx, l.df, l.dout = dx, df, dout
+	l.run(opWriteBack)
+	l.dx, l.df, l.dout = nil, nil, nil
+	l.stage = stagePostBack
+}
+
+// PreBackward is the backward pass of Pre. Given din = ∂L/∂(h_pre·X)
+// (tokens×C, the branch's input gradient) it adds h_preᵀ·din and the
+// gradient through the coefficient map into dx (tokens×n×C), and adds the
+// parameters' gradients into their Grad. Gradients are reduced in a fixed
+// order, so the result does not depend on GOMAXPROCS. dx must not alias din.
+// PreBackward panics with ErrSequence unless PostBackward ran since the last
+// Post or PreBackward, and with ErrShape if the lengths do not match.
+func (l *Layer) PreBackward(dx, din []float64) {
+	if l.stage != stagePostBack {
+		panic(fmt.Errorf("%w: PreBackward without a PostBackward after Post", ErrSequence))
+	}
+	t, n, c := l.tokens, l.n, l.c
+	if len(dx) != t*n*c || len(din) != t*c {
+		shapePanic("PreBackward: tokens=%d n=%d C=%d: len(dx)=%d len(din)=%d", t, n, c, len(dx), len(din))
+	}
+	l.dx, l.in = dx, din
+	l.run(opReadBack)
+	l.dx, l.in = nil, nil
+	for k := range l.chunks {
+		l.workers[k].Flush()
+	}
+	l.stage = stagePost
+}
+
+// Apply runs the forward pass of the whole sub-layer: Pre, then branch(out,
+// in) on the tokens×C branch input, then Post into dst (tokens×n×C). The
+// buffers handed to branch belong to the Layer and are reused by the next
+// Apply. An error from branch is wrapped and returned, with dst untouched.
+func (l *Layer) Apply(dst, x []float64, tokens int, branch func(out, in []float64) error) error {
+	c := l.c
+	if tokens < 0 {
+		shapePanic("Apply: tokens=%d", tokens)
+	}
+	l.applyIn = grow(l.applyIn, tokens*c)
+	l.applyOut = grow(l.applyOut, tokens*c)
+	if err := l.Pre(l.applyIn, x, tokens); err != nil {
+		return err
+	}
+	if err := branch(l.applyOut, l.applyIn); err != nil {
+		return fmt.Errorf("hc: branch: %w", err)
+	}
+	return l.Post(dst, l.applyOut)
+}
+
+// grow resizes the per-batch buffers for tokens tokens.
+func (l *Layer) grow(tokens int) {
+	n, c := l.n, l.c
+	l.tokens = tokens
+	l.x = grow(l.x, tokens*n*c)
+	l.f = grow(l.f, tokens*c)
+	l.pre = grow(l.pre, tokens*n)
+	l.post = grow(l.post, tokens*n)
+	l.res = grow(l.res, tokens*n*n)
+	l.dpre = grow(l.dpre, tokens*n)
+	l.dpost = grow(l.dpost, tokens*n)
+	l.dres = grow(l.dres, tokens*n*n)
+	l.tape = grow(l.tape, tokens*l.tapeLen)
+	l.chunks = min(tokens, l.maxChunks)
+}
+
+// grow returns s resized to length n, reusing its storage when it can.
+func grow(s []float64, n int) []float64 {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]float64, n)
+}
+
+// run runs op over every chunk of the current batch.
+func (l *Layer) run(op int) {
+	l.op = op
+	l.split.run(l, l.chunks)
+}
+
+// runChunk implements chunkRunner.
+func (l *Layer) runChunk(k int) {
+	lo, hi := k*l.tokens/l.chunks, (k+1)*l.tokens/l.chunks
+	switch l.op {
+	case opCoef:
+		l.errs[k] = l.coefChunk(k, lo, hi)
+	case opRead:
+		for t := lo; t < hi; t++ {
+			l.readToken(t)
+		}
+	case opWrite:
+		for t := lo; t < hi; t++ {
+			l.writeToken(t)
+		}
+	case opWriteBack:
+		for t := lo; t < hi; t++ {
+			l.writeBackToken(t)
+		}
+	case opReadBack:
+		w := l.workers[k]
+		for t := lo; t < hi; t++ {
+			l.readBackToken(w, t)
+		}
+	}
+}
+
+// coefChunk computes and checks the coefficients of tokens [lo, hi).
+func (l *Layer) coefChunk(k, lo, hi int) error {
+	n, c, tl := l.n, l.c, l.tapeLen
+	w := l.workers[k]
+	for t := lo; t < hi; t++ {
+		pre, post, res := l.pre[t*n:(t+1)*n], l.post[t*n:(t+1)*n], l.res[t*n*n:(t+1)*n*n]
+		if err := w.Forward(pre, post, res, l.tape[t*tl:(t+1)*tl], l.x[t*n*c:(t+1)*n*c]); err != nil {
+			return fmt.Errorf("hc: token %d: %w", t, err)
+		}
+		for _, s := range [...]struct {
+			name string
+			v    []float64
+		}{{"h_pre", pre}, {"h_post", post}, {"H_res", res}} {
+			if err := checkFinite(s.name, s.v); err != nil {
+				return fmt.Errorf("hc: token %d: %w", t, err)
+			}
+		}
+	}
+	return nil
+}
+
+// readToken writes token t's branch input h_pre·X.
+func (l *Layer) readToken(t int) {
+	n, c := l.n, l.c
+	x := l.x[t*n*c : (t+1)*n*c]
+	pre := l.pre[t*n : (t+1)*n]
+	dst := l.dst[t*c : (t+1)*c]
+	scaleTo(dst, pre[0], x[:c])
+	for i := 1; i < n; i++ {
+		axpy(dst, pre[i], x[i*c:(i+1)*c])
+	}
+}
+
+// writeToken writes token t's new streams H_res·X + h_postᵀ·f.
+func (l *Layer) writeToken(t int) {
+	n, c := l.n, l.c
+	x := l.x[t*n*c : (t+1)*n*c]
+	f := l.f[t*c : (t+1)*c]
+	post := l.post[t*n : (t+1)*n]
+	res := l.res[t*n*n : (t+1)*n*n]
+	dst := l.dst[t*n*c : (t+1)*n*c]
+	for i := range n {
+		row := dst[i*c : (i+1)*c]
+		scaleTo(row, post[i], f)
+		for j, h := range res[i*n : (i+1)*n] {
+			axpy(row, h, x[j*c:(j+1)*c])
+		}
+	}
+}
+
+// writeBackToken is the backward pass of writeToken for token t.
+func (l *Layer) writeBackToken(t int) {
+	n, c := l.n, l.c
+	x := l.x[t*n*c : (t+1)*n*c]
+	f := l.f[t*c : (t+1)*c]
+	post := l.post[t*n : (t+1)*n]
+	res := l.res[t*n*n : (t+1)*n*n]
+	dpost := l.dpost[t*n : (t+1)*n]
+	dres := l.dres[t*n*n : (t+1)*n*n]
+	dout := l.dout[t*n*c : (t+1)*n*c]
+	dx := l.dx[t*n*c : (t+1)*n*c]
+	df := l.df[t*c : (t+1)*c]
+	for j := range n {
+		row := dx[j*c : (j+1)*c]
+		scaleTo(row, res[j], dout[:c])
+		for i := 1; i < n; i++ {
+			axpy(row, res[i*n+j], dout[i*c:(i+1)*c])
+		}
+	}
+	scaleTo(df, post[0], dout[:c])
+	for i := 1; i < n; i++ {
+		axpy(df, post[i], dout[i*c:(i+1)*c])
+	}
+	for i := range n {
+		g := dout[i*c : (i+1)*c]
+		dpost[i] = dot(g, f)
+		for j := range n {
+			dres[i*n+j] = dot(g, x[j*c:(j+1)*c])
+		}
+	}
+}
+
+// readBackToken is the backward pass of coefficient and readToken for
+// token t, using worker w.
+func (l *Layer) readBackToken(w Worker, t int) {
+	n, c, tl := l.n, l.c, l.tapeLen
+	x := l.x[t*n*c : (t+1)*n*c]
+	pre := l.pre[t*n : (t+1)*n]
+	dpre := l.dpre[t*n : (t+1)*n]
+	din := l.in[t*c : (t+1)*c]
+	dx := l.dx[t*n*c : (t+1)*n*c]
+	for i := range n {
+		xi := x[i*c : (i+1)*c]
+		dpre[i] = dot(din, xi)
+		axpy(dx[i*c:(i+1)*c], pre[i], din)
+	}
+	w.Backward(dx, x, l.tape[t*tl:(t+1)*tl], dpre, l.dpost[t*n:(t+1)*n], l.dres[t*n*n:(t+1)*n*n])
+}
+
+// scaleTo sets dst = a·x.
+func scaleTo(dst []float64, a float64, x []float64) {
+	x = x[:len(dst)]
+	for i, v := range x {
+		dst[i] = a * v
+	}
+}
+
+// axpy sets dst += a·x.
+func axpy(dst []float64, a float64, x []float64) {
+	x = x[:len(dst)]
+	for i, v := range x {
+		dst[i] += a * v
+	}
+}
+
+// dot returns x·y.
+func dot(x, y []float64) float64 {
+	y = y[:len(x)]
+	var s float64
+	for i, v := range x {
+		s += v * y[i]
+	}
+	return s
+}

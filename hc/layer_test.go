@@ -1,0 +1,239 @@
+package hc_test
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"testing"
+
+	"github.com/hyperconn/hyperconn/hc"
+)
+
+// meanTol bounds the difference between MeanResTo and a direct average of
+// 8 values of size O(1): rounding of the sum and of the scaling.
+const meanTol = 1e-15
+
+// batch is a dynamic-HC layer with random data and every buffer of a step.
+type batch struct {
+	m                *hc.HC
+	l                *hc.Layer
+	n, c, tokens     int
+	x, g, in, f, out []float64
+	dx, df           []float64
+	branchW          float64
+}
+
+func newBatch(t testing.TB, n, c, tokens int) *batch {
+	m, err := hc.New(hc.PaperConfig(n, c, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rnd := rand.New(rand.NewPCG(5, uint64(n)))
+	for _, name := range []string{"W_beta", "W_m", "W_r"} {
+		for i := range hc.Lookup(m, name).Value {
+			hc.Lookup(m, name).Value[i] = 0.3 * rnd.NormFloat64()
+		}
+	}
+	b := &batch{m: m, l: hc.NewLayer(m), n: n, c: c, tokens: tokens, branchW: 0.5,
+		x: make([]float64, tokens*n*c), g: make([]float64, tokens*n*c),
+		in: make([]float64, tokens*c), f: make([]float64, tokens*c), out: make([]float64, tokens*n*c),
+		dx: make([]float64, tokens*n*c), df: make([]float64, tokens*c)}
+	for i := range b.x {
+		b.x[i], b.g[i] = rnd.NormFloat64(), rnd.NormFloat64()
+	}
+	return b
+}
+
+func (b *batch) pre() error {
+	return b.l.Pre(b.in, b.x, b.tokens)
+}
+
+func (b *batch) post() error {
+	for i, v := range b.in {
+		b.f[i] = b.branchW * v
+	}
+	return b.l.Post(b.out, b.f)
+}
+
+func (b *batch) postBackward() { b.l.PostBackward(b.dx, b.df, b.g) }
+
+func (b *batch) preBackward() {
+	for i := range b.df {
+		b.df[i] *= b.branchW
+	}
+	b.l.PreBackward(b.dx, b.df)
+}
+
+func (b *batch) step() error {
+	if err := b.pre(); err != nil {
+		return err
+	}
+	if err := b.post(); err != nil {
+		return err
+	}
+	b.postBackward()
+	b.preBackward()
+	return nil
+}
+
+func TestLayerAllocs(t *testing.T) {
+	b := newBatch(t, 4, 16, 40)
+	if err := b.step(); err != nil { // warm-up: buffers grow here
+		t.Fatal(err)
+	}
+	var err error
+	// In call order, each call legal after the one before; PreBackward needs
+	// a PostBackward first, which the previous line shows allocates nothing.
+	for _, c := range []struct {
+		name string
+		f    func()
+	}{
+		{"Pre", func() { err = errors.Join(err, b.pre()) }},
+		{"Post", func() { err = errors.Join(err, b.post()) }},
+		{"PostBackward", b.postBackward},
+		{"PostBackward+PreBackward", func() { b.postBackward(); b.preBackward() }},
+	} {
+		if a := testing.AllocsPerRun(20, c.f); a != 0 {
+			t.Errorf("%s allocates %v times per call, want 0", c.name, a)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestLayerAllocsParallel counts allocations of whole steps with the pool
+// of goroutines in use (testing.AllocsPerRun forces GOMAXPROCS to 1).
+func TestLayerAllocsParallel(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	b := newBatch(t, 4, 16, 40)
+	if err := b.step(); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range 50 {
+		if err := b.step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if d := after.Mallocs - before.Mallocs; d != 0 {
+		t.Errorf("50 parallel steps allocated %d times, want 0", d)
+	}
+}
+
+func TestLayerSequence(t *testing.T) {
+	b := newBatch(t, 2, 3, 4)
+	panics(t, hc.ErrSequence, "Post first", func() { _ = b.post() })
+	panics(t, hc.ErrSequence, "PostBackward first", b.postBackward)
+	panics(t, hc.ErrSequence, "PreBackward first", b.preBackward)
+	if err := b.pre(); err != nil {
+		t.Fatal(err)
+	}
+	panics(t, hc.ErrSequence, "PostBackward after Pre", b.postBackward)
+	if err := b.post(); err != nil {
+		t.Fatal(err)
+	}
+	panics(t, hc.ErrSequence, "PreBackward after Post", b.preBackward)
+	b.postBackward()
+	b.preBackward()
+	panics(t, hc.ErrSequence, "PreBackward twice", b.preBackward)
+
+	// A failed Pre leaves no batch behind.
+	b.x[1] = math.NaN()
+	if err := b.pre(); !errors.Is(err, hc.ErrNotFinite) {
+		t.Fatalf("Pre with NaN: %v", err)
+	}
+	panics(t, hc.ErrSequence, "Post after a failed Pre", func() { _ = b.post() })
+	panics(t, hc.ErrShape, "SetChunks(0)", func() { b.l.SetChunks(0) })
+	panics(t, hc.ErrShape, "Residual(0)", func() { hc.Residual(0) })
+}
+
+// TestCoefficientNotFinite checks that a non-finite coefficient computed
+// from finite data is reported, and that the error names it.
+func TestCoefficientNotFinite(t *testing.T) {
+	b := newBatch(t, 2, 3, 4)
+	hc.Lookup(b.m, "s_beta").Value[0] = math.Inf(1)
+	dst := []float64{7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7}
+	err := b.l.Pre(dst, b.x, b.tokens)
+	if !errors.Is(err, hc.ErrNotFinite) {
+		t.Fatalf("Pre: %v, want an error wrapping ErrNotFinite", err)
+	}
+	if want := "hc: token 0: hc: h_post[0]"; len(err.Error()) < len(want) || err.Error()[:len(want)] != want {
+		t.Errorf("error %q does not start with %q", err, want)
+	}
+	if slices.ContainsFunc(dst, func(v float64) bool { return v != 7 }) {
+		t.Errorf("dst written: %v", dst)
+	}
+}
+
+func TestMeanResTo(t *testing.T) {
+	b := newBatch(t, 3, 5, 8)
+	if got := b.l.MeanResTo(nil); slices.ContainsFunc(got, func(v float64) bool { return v != 0 }) {
+		t.Errorf("MeanResTo with no batch = %v, want zeros", got)
+	}
+	if err := b.pre(); err != nil {
+		t.Fatal(err)
+	}
+	_, _, res := b.l.Coefficients()
+	got := b.l.MeanResTo(make([]float64, 9))
+	for k := range 9 {
+		var s float64
+		for tok := range b.tokens {
+			s += res[tok*9+k]
+		}
+		if want := s / float64(b.tokens); math.Abs(got[k]-want) > meanTol {
+			t.Errorf("mean H_res[%d] = %v, want %v", k, got[k], want)
+		}
+	}
+	if b.l.Tokens() != 8 || b.l.Mixer() != hc.Mixer(b.m) {
+		t.Errorf("Tokens() = %d, Mixer() = %v", b.l.Tokens(), b.l.Mixer())
+	}
+	panics(t, hc.ErrShape, "MeanResTo short", func() { b.l.MeanResTo(make([]float64, 8)) })
+}
+
+func TestApplyBranchError(t *testing.T) {
+	b := newBatch(t, 2, 3, 4)
+	errBranch := errors.New("branch failed")
+	dst := slices.Repeat([]float64{7}, len(b.out))
+	err := b.l.Apply(dst, b.x, b.tokens, func(out, in []float64) error { return errBranch })
+	if !errors.Is(err, errBranch) {
+		t.Fatalf("Apply: %v, want an error wrapping the branch's", err)
+	}
+	if slices.ContainsFunc(dst, func(v float64) bool { return v != 7 }) {
+		t.Errorf("dst written")
+	}
+	// Apply equals Pre, branch, Post.
+	if err := b.l.Apply(dst, b.x, b.tokens, func(out, in []float64) error {
+		for i, v := range in {
+			out[i] = b.branchW * v
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.pre(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.post(); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(dst, b.out) {
+		t.Errorf("Apply differs from Pre, branch, Post")
+	}
+}
+
+// panics checks that f panics with an error wrapping want.
+func panics(t *testing.T, want error, what string, f func()) {
+	t.Helper()
+	defer func() {
+		t.Helper()
+		if err, ok := recover().(error); !ok || !errors.Is(err, want) {
+			t.Errorf("%s: recovered %v, want a panic wrapping %v", what, err, want)
+		}
+	}()
+	f()
+}

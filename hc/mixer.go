@@ -1,0 +1,105 @@
+package hc
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// ErrShape is the panic value, wrapped, when slice lengths do not match the
+// shapes they describe, or a size is out of range. Like gonum's mat.ErrShape
+// it signals a programming error, not bad data.
+var ErrShape = errors.New("hc: dimension mismatch")
+
+// ErrSequence is the panic value, wrapped, when a Layer's calls come out of
+// order: Post before Pre, PostBackward before Post, PreBackward before
+// PostBackward.
+var ErrSequence = errors.New("hc: call out of order")
+
+// ErrNotFinite is wrapped by every error that reports a NaN or an infinity,
+// in the data or in the coefficients a Mixer computed from it.
+var ErrNotFinite = errors.New("hc: value not finite")
+
+// Param is one learnable tensor of a mixer, stored flat in row-major order.
+// Value and Grad have the same length. Backward passes add into Grad; the
+// caller zeroes it between optimiser steps (see ZeroGrad).
+type Param struct {
+	// Name is the paper's symbol, unique within one mixer, e.g. "A_r".
+	Name string
+	// Value holds the parameter; Grad accumulates ∂L/∂Value.
+	Value, Grad []float64
+	// NoDecay marks tensors that must not receive weight decay (static
+	// coefficients and scales; HC §4).
+	NoDecay bool
+}
+
+// Mixer is a parameterisation of a hyper-connection: it turns one token's
+// n streams into that token's coefficients h_pre, h_post and H_res, and
+// back-propagates through that map. Everything else (batching, mixing,
+// goroutines, storage) belongs to Layer.
+//
+// A Mixer must be safe for concurrent use by Workers as long as nobody
+// changes the Params' Value meanwhile.
+type Mixer interface {
+	// Shape returns the number of streams n and the width C of each.
+	Shape() (n, c int)
+	// Params returns the learnable tensors, in a fixed order. The slice and
+	// the Params are owned by the mixer; an optimiser updates Value in place.
+	Params() []*Param
+	// TapeLen is how many float64 one token's Forward records for its
+	// Backward.
+	TapeLen() int
+	// NewWorker returns a Worker: scratch for one goroutine and a private
+	// gradient accumulator.
+	NewWorker() Worker
+}
+
+// Worker computes one token's coefficients and their backward pass. A Worker
+// is used by one goroutine at a time; its gradients stay private until Flush.
+type Worker interface {
+	// Forward writes the coefficients of the token x (n×C, row i = stream i)
+	// into pre (n), post (n) and res (n×n, row i builds output stream i),
+	// and records into tape (TapeLen values) what Backward will need.
+	// It returns an error only for data it cannot map (it need not check
+	// finiteness: Layer checks every coefficient).
+	Forward(pre, post, res, tape, x []float64) error
+	// Backward is given the same x and tape as Forward and the gradients
+	// dpre, dpost, dres of the loss with respect to the coefficients. It
+	// adds ∂L/∂x through the coefficient map into dx (n×C) and accumulates
+	// the parameters' gradients privately.
+	Backward(dx, x, tape, dpre, dpost, dres []float64)
+	// Flush adds the private parameter gradients into the Params' Grad and
+	// zeroes them.
+	Flush()
+}
+
+// Lookup returns the parameter of m called name, or nil.
+func Lookup(m Mixer, name string) *Param {
+	for _, p := range m.Params() {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// ZeroGrad sets every gradient of m's parameters to zero.
+func ZeroGrad(m Mixer) {
+	for _, p := range m.Params() {
+		clear(p.Grad)
+	}
+}
+
+// checkFinite returns an error naming the first non-finite element of s.
+func checkFinite(what string, s []float64) error {
+	for i, v := range s {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("hc: %s[%d] = %v: %w", what, i, v, ErrNotFinite)
+		}
+	}
+	return nil
+}
+
+func shapePanic(format string, args ...any) {
+	panic(fmt.Errorf("%w: "+format, append([]any{ErrShape}, args...)...))
+}

@@ -147,3 +147,23 @@ func implicit[F Float](dst, p, g []float64, n int, w *Workspace[F]) {
 		}
 	}
 }
+
+// BackwardAt writes into dst the implicit gradient ∂L/∂logits of the exact
+// projection whose result is the doubly stochastic p, given g = ∂L/∂P. It
+// needs only p, so a caller that stored the projections of many matrices
+// can differentiate them later with one Workspace. The gradient is that of
+// Exact's map, and is exact to the degree p is doubly stochastic.
+func (w *Workspace[F]) BackwardAt(dst, p, g []F) {
+	n := w.n
+	checkSquare(len(dst), n)
+	checkSquare(len(p), n)
+	checkSquare(len(g), n)
+	for i := range g {
+		w.g[i] = float64(g[i])
+		w.z[i] = float64(p[i])
+	}
+	implicit(w.g, w.z, w.g, n, w)
+	for i, v := range w.g {
+		dst[i] = F(v)
+	}
+}

@@ -138,3 +138,28 @@ func TestUnrolledVersusTrueGradient(t *testing.T) {
 		t.Errorf("relative gap %.3f: SPEC §4 measured ≈ 1 (100%%) in this regime", rel)
 	}
 }
+
+func TestBackwardAt(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(23, 24))
+	const n = 5
+	z := gaussian(2).Gen(rnd, n)
+	g := gaussian(1).Gen(rnd, n)
+	w := NewWorkspace[float64](n)
+	p := make([]float64, n*n)
+	if _, err := w.Project(p, z, Options{Method: Exact}); err != nil {
+		t.Fatal(err)
+	}
+	want := make([]float64, n*n)
+	w.Backward(want, g)
+	// Another projection in between must not matter.
+	if _, err := w.Project(make([]float64, n*n), gaussian(1).Gen(rnd, n), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]float64, n*n)
+	w.BackwardAt(got, p, g)
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("entry %d: BackwardAt %v, Backward %v", i, got[i], want[i])
+		}
+	}
+}

@@ -63,6 +63,28 @@
 // Exact forward plus backward is faster than Fixed-20 forward plus backward
 // (BenchmarkProject). A Workspace makes both allocation-free.
 //
+// # Permutations, rounding, decomposition
+//
+// Permutations of {0,…,n−1} are numbered in lexicographic order (index 0 is
+// the identity, n!−1 the reversal); Permutation and PermutationIndex convert
+// both ways via the Lehmer code, and NewPerms tabulates all n! of them for
+// n ≤ MaxPermN = 8 (8! = 40320; beyond that the table and a mixture's weights
+// grow factorially, and it is refused). Permutation p is the matrix P with
+// P[i, p[i]] = 1: row i, which builds output stream i, reads input stream
+// p[i]. Mix forms H = Σ_k w_k P_k (mHC-lite's H_res; exactly doubly
+// stochastic when w is a softmax) in O(n·n!), and MixBackward gives
+// ∂L/∂w_k = ⟨G, P_k⟩; neither allocates.
+//
+// Round (Altschuler, Weed and Rigollet, arXiv 1705.09634, Alg. 2) makes any
+// nonnegative matrix exactly doubly stochastic in O(n²), moving it at most
+// 2·(‖r−1‖₁ + ‖c−1‖₁) in L1: for example after a Fixed projection.
+//
+// Decompose writes a doubly stochastic matrix as at most (n−1)²+1 weighted
+// permutations by greedy bottleneck matching (Birkhoff–von Neumann), with the
+// max-abs reconstruction error in Residual, for exporting and interpreting
+// learned mixers: Decompose([[.5,.3,.2],[.2,.5,.3],[.3,.2,.5]]) gives
+// 0.5·[0 1 2] + 0.3·[1 2 0] + 0.2·[2 0 1], residual 0.
+//
 // # Errors
 //
 // A NaN or infinite logit (or a logit range above 1e150) is an error

@@ -61,7 +61,9 @@ type Layer struct {
 	applyIn, applyOut     []float64
 }
 
-// NewLayer returns a Layer that mixes with m.
+// NewLayer returns a Layer that mixes with m, cutting batches into at most
+// DefaultChunks token ranges. It panics with ErrShape if m's shape is not
+// positive.
 func NewLayer(m Mixer) *Layer {
 	n, c := m.Shape()
 	if n < 1 || c < 1 {
@@ -74,19 +76,16 @@ func NewLayer(m Mixer) *Layer {
 
 // SetChunks sets how many contiguous token ranges a batch is cut into (at
 // most; never more than the number of tokens). Each range has its own Worker,
-// so memory for private gradients grows with k, and parallelism is capped at
-// k. Parameter gradients are summed range by range in a fixed order, so for
-// a given k every result is bit-for-bit the same whatever GOMAXPROCS is;
-// changing k changes that summation order and thus the rounding of the
-// gradients. SetChunks panics if k < 1.
+// created when first needed, so memory for private gradients grows with k,
+// and parallelism is capped at k. Parameter gradients are summed range by
+// range in a fixed order, so for a given k every result is bit-for-bit the
+// same whatever GOMAXPROCS is; changing k changes that summation order, and
+// so the rounding of the parameter gradients (nothing else). SetChunks
+// panics with ErrShape if k < 1.
 func (l *Layer) SetChunks(k int) {
 	if k < 1 {
 		shapePanic("chunks %d < 1", k)
 	}
-	for len(l.workers) < k {
-		l.workers = append(l.workers, l.m.NewWorker())
-	}
-	l.workers = l.workers[:k]
 	l.errs = make([]error, k)
 	l.maxChunks = k
 }
@@ -273,6 +272,9 @@ func (l *Layer) grow(tokens int) {
 	l.dres = grow(l.dres, tokens*n*n)
 	l.tape = grow(l.tape, tokens*l.tapeLen)
 	l.chunks = min(tokens, l.maxChunks)
+	for len(l.workers) < l.chunks {
+		l.workers = append(l.workers, l.m.NewWorker())
+	}
 }
 
 // grow returns s resized to length n, reusing its storage when it can.

@@ -339,16 +339,12 @@ func (c *Cayley[F]) Transform(dst, z []F) ([]F, error) {
 	if dst != nil {
 		checkLen(len(dst), m*m)
 	}
+	c.ok = false
 	if err := checkFinite("z", z); err != nil {
 		return dst, err
 	}
 	toFloat64(c.z, z)
-	if !c.c.forward(c.z) {
-		c.ok = false
-		return dst, fmt.Errorf("%w: cayley transform", ErrRange)
-	}
-	if !fits[F](c.c.u) {
-		c.ok = false
+	if !c.c.forward(c.z) || !fits[F](c.c.u) {
 		return dst, fmt.Errorf("%w: cayley transform", ErrRange)
 	}
 	c.ok = true
@@ -358,13 +354,13 @@ func (c *Cayley[F]) Transform(dst, z []F) ([]F, error) {
 }
 
 // Backward writes ∂L/∂z (length SkewLen(m), the order of Skew) into dz given
-// g = ∂L/∂U (m×m row-major) for the last successful Transform, and returns
+// g = ∂L/∂U (m×m row-major) at the point of the last Transform, and returns
 // it; a nil dz allocates. Since A_ij = z_k and A_ji = −z_k,
 // ∂L/∂z_k = (∂L/∂A)_ij − (∂L/∂A)_ji. It returns an error wrapping
 // ErrNonFinite if g holds a NaN or an infinity and one wrapping ErrRange if
-// the gradient overflows F; dz is then untouched. It panics
-// with ErrNoForward if there is no successful Transform and with ErrShape on
-// a length mismatch.
+// the gradient overflows F; dz is then untouched. It panics with
+// ErrNoForward unless the last Transform succeeded and with ErrShape on a
+// length mismatch.
 func (c *Cayley[F]) Backward(dz, g []F) ([]F, error) {
 	m := c.c.m
 	if err := c.grad(g); err != nil {

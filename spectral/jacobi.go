@@ -68,21 +68,29 @@ func load[F Float](a []float64, m []F, rows, cols, e int) (p, q int, trans bool)
 // input and V is orthogonal, and the columns of a are mutually orthogonal to
 // working precision, so their norms are the singular values of W. If v is not
 // nil it must hold a q×q column-major matrix (the identity, usually) that is
-// multiplied by the same rotations. It returns the number of sweeps.
-func jacobi(a []float64, p, q int, v []float64) int {
+// multiplied by the same rotations. d is scratch of length q (it is
+// allocated if nil). It returns the number of sweeps, the last of which
+// makes no rotation.
+//
+// Each pair costs one dot product: the squared column norms are computed at
+// the start of a sweep and updated through its rotations by the exact
+// identities ‖a_j‖² ← ‖a_j‖² − tγ, ‖a_k‖² ← ‖a_k‖² + tγ.
+func jacobi(a []float64, p, q int, v, d []float64) int {
+	if d == nil {
+		d = make([]float64, q)
+	}
 	for sweep := 1; sweep <= maxSweeps; sweep++ {
+		for j := 0; j < q; j++ {
+			aj := a[j*p : j*p+p]
+			d[j] = dot4(aj, aj)
+		}
 		rotated := false
 		for j := 0; j < q-1; j++ {
 			aj := a[j*p : j*p+p]
 			for k := j + 1; k < q; k++ {
 				ak := a[k*p : k*p+p]
-				var alpha, beta, gamma float64
-				for i := range aj {
-					x, y := aj[i], ak[i]
-					alpha += x * x
-					beta += y * y
-					gamma += x * y
-				}
+				gamma := dot4(aj, ak)
+				alpha, beta := d[j], d[k]
 				if math.Abs(gamma) <= jacobiTol*math.Sqrt(alpha)*math.Sqrt(beta) {
 					continue
 				}
@@ -91,22 +99,24 @@ func jacobi(a []float64, p, q int, v []float64) int {
 				// matrix: t = tan θ is the smaller root of
 				// t² + 2ζt − 1 = 0 with ζ = (β − α)/(2γ).
 				zeta := (beta - alpha) / (2 * gamma)
-				t := math.Copysign(1/(math.Abs(zeta)+math.Hypot(1, zeta)), zeta)
+				var t float64
+				if az := math.Abs(zeta); az < 1e150 {
+					t = 1 / (az + math.Sqrt(1+az*az))
+				} else {
+					t = 0.5 / az // 1 + ζ² would overflow
+				}
+				if zeta < 0 {
+					t = -t
+				}
 				c := 1 / math.Sqrt(1+t*t)
 				s := c * t
-				for i := range aj {
-					x, y := aj[i], ak[i]
-					aj[i] = c*x - s*y
-					ak[i] = s*x + c*y
+				rotate(aj, ak, c, s)
+				if d[j] = alpha - t*gamma; d[j] < 0 {
+					d[j] = 0
 				}
+				d[k] = beta + t*gamma
 				if v != nil {
-					vj := v[j*q : j*q+q]
-					vk := v[k*q : k*q+q]
-					for i := range vj {
-						x, y := vj[i], vk[i]
-						vj[i] = c*x - s*y
-						vk[i] = s*x + c*y
-					}
+					rotate(v[j*q:j*q+q], v[k*q:k*q+q], c, s)
 				}
 			}
 		}
@@ -115,6 +125,34 @@ func jacobi(a []float64, p, q int, v []float64) int {
 		}
 	}
 	return maxSweeps
+}
+
+// rotate applies (x, y) ← (c·x − s·y, s·x + c·y) elementwise.
+func rotate(x, y []float64, c, s float64) {
+	y = y[:len(x)]
+	for i, xi := range x {
+		yi := y[i]
+		x[i] = c*xi - s*yi
+		y[i] = s*xi + c*yi
+	}
+}
+
+// dot4 returns x·y with four independent accumulators, which hides the
+// latency of the floating-point adds; len(y) must be at least len(x).
+func dot4(x, y []float64) float64 {
+	y = y[:len(x)]
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += x[i] * y[i]
+		s1 += x[i+1] * y[i+1]
+		s2 += x[i+2] * y[i+2]
+		s3 += x[i+3] * y[i+3]
+	}
+	for ; i < len(x); i++ {
+		s0 += x[i] * y[i]
+	}
+	return (s0 + s1) + (s2 + s3)
 }
 
 // nrm2 returns the Euclidean norm of x without destructive underflow of
@@ -190,7 +228,7 @@ func singular[F Float](sv []float64, m []F, rows, cols int) {
 		a = make([]float64, rows*cols)
 	}
 	p, q, _ := load(a, m, rows, cols, e)
-	jacobi(a, p, q, nil)
+	jacobi(a, p, q, nil, sv)
 	colNorms(sv, a, p, q)
 	sortDesc(sv)
 	for i := range sv {

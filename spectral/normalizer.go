@@ -48,8 +48,8 @@ func NewNormalizer[F Float](n int) *Normalizer[F] {
 	return z
 }
 
-// Sigma returns σ₁(A) of the last successful Forward (+Inf if it overflows
-// float64), or 0 if there is none.
+// Sigma returns σ₁(A) of the last Forward (+Inf if it overflows float64), or
+// 0 if that Forward failed or there was none.
 func (z *Normalizer[F]) Sigma() float64 {
 	if !z.ok {
 		return 0
@@ -68,13 +68,13 @@ func (z *Normalizer[F]) Forward(dst, a []F, r float64) ([]F, error) {
 	if dst != nil {
 		checkLen(len(dst), n*n)
 	}
+	z.ok = false
 	if err := checkFinite("a", a); err != nil {
 		return dst, err
 	}
 	if math.IsNaN(r) || math.IsInf(r, 0) {
 		return dst, fmt.Errorf("%w: radius r = %v", ErrNonFinite, r)
 	}
-	z.ok = false
 	toFloat64(z.a, a)
 	_ = z.svd.Factorize(z.a, n, n) // a is finite
 	// Work with A·2⁻ᵉ and its σ₁, as the SVD does: the ratio A/σ₁ is then
@@ -98,7 +98,7 @@ func (z *Normalizer[F]) Forward(dst, a []F, r float64) ([]F, error) {
 	return dst, nil
 }
 
-// Backward writes ∂L/∂A into dst given g = ∂L/∂H for the last successful
+// Backward writes ∂L/∂A into dst given g = ∂L/∂H at the point of the last
 // Forward and returns it; a nil dst allocates. Where σ₁ is a simple singular
 // value, ∂σ₁/∂A = u₁v₁ᵀ and
 //
@@ -107,8 +107,9 @@ func (z *Normalizer[F]) Forward(dst, a []F, r float64) ([]F, error) {
 // the second form is the one evaluated, so r = 0 is allowed. At a repeated σ₁
 // the result is one element of the subdifferential. If g holds a NaN or an
 // infinity Backward returns an error wrapping ErrNonFinite, and if the
-// gradient overflows F one wrapping ErrRange; dst is then untouched. It panics with ErrNoForward if there is no successful Forward
-// and with ErrShape on a length mismatch.
+// gradient overflows F one wrapping ErrRange; dst is then untouched. It
+// panics with ErrNoForward unless the last Forward succeeded and with
+// ErrShape on a length mismatch.
 func (z *Normalizer[F]) Backward(dst, g []F) ([]F, error) {
 	if !z.ok {
 		panic(ErrNoForward)

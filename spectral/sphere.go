@@ -84,12 +84,12 @@ func (s *Sphere[F]) Forward(dst, zU, zV, sigma []F) ([]F, error) {
 	if dst != nil {
 		checkLen(len(dst), n*n)
 	}
+	s.ok = false
 	for _, err := range [...]error{checkFinite("z_U", zU), checkFinite("z_V", zV), checkFinite("sigma", sigma)} {
 		if err != nil {
 			return dst, err
 		}
 	}
-	s.ok = false
 	toFloat64(s.zu, zU)
 	toFloat64(s.zv, zV)
 	toFloat64(s.sig, sigma)
@@ -132,7 +132,7 @@ func (s *Sphere[F]) Forward(dst, zU, zV, sigma []F) ([]F, error) {
 }
 
 // Backward writes ∂L/∂z_U, ∂L/∂z_V and ∂L/∂σ into dzU, dzV and dsigma given
-// g = ∂L/∂H (n×n row-major) for the last successful Forward. The
+// g = ∂L/∂H (n×n row-major) at the point of the last Forward. The
 // destinations must have the lengths of the corresponding Forward inputs and
 // are overwritten, not accumulated. With K = U·diag(σ)·Vᵀ and
 // G_K = U_zᵀ·G·U_z,
@@ -141,8 +141,9 @@ func (s *Sphere[F]) Forward(dst, zU, zV, sigma []F) ([]F, error) {
 //
 // followed by the Cayley backward of each factor. If g holds a NaN or an
 // infinity Backward returns an error wrapping ErrNonFinite, and if a gradient
-// overflows F one wrapping ErrRange; the destinations are then untouched. It panics with ErrNoForward if there is no
-// successful Forward and with ErrShape on a length mismatch.
+// overflows F one wrapping ErrRange; the destinations are then untouched.
+// It panics with ErrNoForward unless the last Forward succeeded and with
+// ErrShape on a length mismatch.
 func (s *Sphere[F]) Backward(dzU, dzV, dsigma, g []F) error {
 	if !s.ok {
 		panic(ErrNoForward)

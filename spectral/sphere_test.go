@@ -270,3 +270,16 @@ func ExampleSphere() {
 	// diag 0.999497  off-diagonal 0.0001677
 	// ‖H‖₂ = 1.000000000000
 }
+
+func TestSphereFailedForwardInvalidates(t *testing.T) {
+	s := NewSphere[float64](3)
+	if _, err := s.Forward(nil, []float64{0.1}, []float64{0.2}, []float64{0.5, 0.5}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Forward(nil, []float64{math.NaN()}, []float64{0.2}, []float64{0.5, 0.5}); err == nil {
+		t.Fatal("NaN accepted")
+	}
+	mustPanic(t, ErrNoForward, func() {
+		_ = s.Backward(make([]float64, 1), make([]float64, 1), make([]float64, 2), make([]float64, 9))
+	})
+}

@@ -289,7 +289,7 @@ func TestJacobiSweeps(t *testing.T) {
 	rng := newRand(5)
 	for _, n := range []int{4, 16, 64} {
 		a := randn(rng, n*n, 1)
-		if s := jacobi(a, n, n, nil); s > 12 {
+		if s := jacobi(a, n, n, nil, nil); s > 12 {
 			t.Errorf("n=%d: %d sweeps, documented ≤ 12", n, s)
 		}
 	}

@@ -1,0 +1,223 @@
+package mhc
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sync/atomic"
+
+	"github.com/hyperconn/hyperconn/birkhoff"
+	"github.com/hyperconn/hyperconn/hc"
+	"github.com/hyperconn/hyperconn/internal/head"
+)
+
+// ErrConfig is wrapped by every error New returns for an invalid Config.
+var ErrConfig = errors.New("mhc: invalid config")
+
+// Config describes one mHC mixer. The zero value of every field but N and C
+// means the reference default noted on it.
+type Config struct {
+	// N is the number of streams and C the width of each (both ≥ 1).
+	N, C int
+	// Layer is the sub-layer's index; stream Layer mod N is its home stream,
+	// the one h_pre reads and h_post writes most at init.
+	Layer int
+	// Projection is how H̃_res is made doubly stochastic. The zero value is
+	// the paper's: Fixed, 20 Sinkhorn-Knopp sweeps, unrolled backward.
+	// birkhoff.Exact gives the exact projection with the implicit backward.
+	Projection birkhoff.Options
+	// OffDiagonal is the init of b_res off its diagonal (the diagonal is 0);
+	// 0 means −8, the reference code's choice.
+	OffDiagonal float64
+}
+
+// PaperConfig is the configuration of the mHC paper with the reference
+// code's init: Fixed-20 Sinkhorn, b_res = 0 on the diagonal and −8 off it.
+func PaperConfig(n, c, layer int) Config { return Config{N: n, C: c, Layer: layer} }
+
+// ExactConfig is PaperConfig with the exact projection and its implicit
+// backward.
+func ExactConfig(n, c, layer int) Config {
+	cfg := PaperConfig(n, c, layer)
+	cfg.Projection = birkhoff.Options{Method: birkhoff.Exact}
+	return cfg
+}
+
+// DefaultOffDiagonal is the reference init of b_res off the diagonal.
+const DefaultOffDiagonal = -8
+
+// Mixer is an mHC parameterisation. It implements hc.Mixer.
+type Mixer struct {
+	cfg  Config
+	head *head.Head
+	// ARes is the gate α_res (init 0.01, no weight decay).
+	ARes *hc.Param
+	// BRes is the bias b_res (n×n, no weight decay).
+	BRes   *hc.Param
+	params []*hc.Param
+	maxDev atomic.Uint64 // math.Float64bits of the largest deviation seen
+}
+
+var _ hc.Mixer = (*Mixer)(nil)
+
+// New validates cfg and returns a mixer with the reference init.
+func New(cfg Config) (*Mixer, error) {
+	if cfg.N < 1 || cfg.C < 1 {
+		return nil, fmt.Errorf("%w: N = %d, C = %d: both must be ≥ 1", ErrConfig, cfg.N, cfg.C)
+	}
+	if cfg.Layer < 0 {
+		return nil, fmt.Errorf("%w: Layer = %d: must be ≥ 0", ErrConfig, cfg.Layer)
+	}
+	if cfg.Projection.Method < birkhoff.Fixed || cfg.Projection.Method > birkhoff.Exact ||
+		cfg.Projection.Iterations < 0 || cfg.Projection.MaxIter < 0 || !(cfg.Projection.Tol >= 0) {
+		return nil, fmt.Errorf("%w: Projection %+v", ErrConfig, cfg.Projection)
+	}
+	if math.IsNaN(cfg.OffDiagonal) || math.IsInf(cfg.OffDiagonal, 0) {
+		return nil, fmt.Errorf("%w: OffDiagonal = %v", ErrConfig, cfg.OffDiagonal)
+	}
+	if cfg.OffDiagonal == 0 {
+		cfg.OffDiagonal = DefaultOffDiagonal
+	}
+	n := cfg.N
+	k := n * n
+	if n == 1 {
+		k = 0 // H_res = [1] whatever the logit: no residual parameters
+	}
+	h, err := head.New(n, cfg.C, k, cfg.Layer)
+	if err != nil {
+		return nil, err
+	}
+	m := &Mixer{cfg: cfg, head: h,
+		ARes: &hc.Param{Name: "alpha_res", Value: []float64{0.01}, Grad: make([]float64, 1), NoDecay: true},
+		BRes: &hc.Param{Name: "b_res", Value: make([]float64, n*n), Grad: make([]float64, n*n), NoDecay: true},
+	}
+	for i := range m.BRes.Value {
+		if i%(n+1) != 0 {
+			m.BRes.Value[i] = cfg.OffDiagonal
+		}
+	}
+	m.params = h.Params()
+	if n > 1 {
+		m.params = append(m.params, m.ARes, m.BRes)
+	}
+	return m, nil
+}
+
+// Config returns the mixer's configuration, defaults filled in.
+func (m *Mixer) Config() Config { return m.cfg }
+
+// Shape returns n and C.
+func (m *Mixer) Shape() (n, c int) { return m.cfg.N, m.cfg.C }
+
+// Params returns phi, alpha, b_pre, b_post (the shared head), alpha_res and
+// b_res. At n = 1, H_res = [1] and the last two are absent.
+func (m *Mixer) Params() []*hc.Param { return m.params }
+
+// TapeLen is the head's tape plus the logits H̃_res and the result H_res.
+func (m *Mixer) TapeLen() int { return m.head.TapeLen() + 2*m.cfg.N*m.cfg.N }
+
+// MaxDeviation returns the largest max |row or column sum − 1| of any H_res
+// computed since the last ResetDeviation: 0 up to rounding for Exact, the
+// real gap of Fixed-20.
+func (m *Mixer) MaxDeviation() float64 { return math.Float64frombits(m.maxDev.Load()) }
+
+// ResetDeviation sets MaxDeviation to 0.
+func (m *Mixer) ResetDeviation() { m.maxDev.Store(0) }
+
+func (m *Mixer) noteDeviation(d float64) {
+	for {
+		old := m.maxDev.Load()
+		if !(d > math.Float64frombits(old)) {
+			return
+		}
+		if m.maxDev.CompareAndSwap(old, math.Float64bits(d)) {
+			return
+		}
+	}
+}
+
+// NewWorker returns a worker for one goroutine.
+func (m *Mixer) NewWorker() hc.Worker {
+	n := m.cfg.N
+	return &worker{m: m, head: m.head.NewWorker(), ws: birkhoff.NewWorkspace[float64](n),
+		raw: make([]float64, n*n), dz: make([]float64, n*n), draw: make([]float64, n*n),
+		bRes: make([]float64, n*n)}
+}
+
+type worker struct {
+	m    *Mixer
+	head *head.Worker
+	ws   *birkhoff.Workspace[float64]
+	raw  []float64
+	dz   []float64
+	draw []float64
+	aRes float64 // private ∂L/∂α_res
+	bRes []float64
+}
+
+// Forward computes h_pre, h_post and H_res = Sinkhorn(α_res·mat(x̂φ_res) + b_res).
+func (w *worker) Forward(pre, post, res, tape, x []float64) error {
+	m := w.m
+	n := m.cfg.N
+	ht := m.head.TapeLen()
+	w.head.Forward(pre, post, w.raw, tape[:ht], x)
+	if n == 1 {
+		res[0] = 1
+		return nil
+	}
+	z := tape[ht : ht+n*n]
+	a := m.ARes.Value[0]
+	for i, r := range w.raw {
+		z[i] = a*r + m.BRes.Value[i]
+	}
+	st, err := w.ws.Project(res[:n*n], z, m.cfg.Projection)
+	if err != nil {
+		return fmt.Errorf("mhc: H̃_res: %w", err)
+	}
+	copy(tape[ht+n*n:], res[:n*n])
+	m.noteDeviation(st.Deviation)
+	return nil
+}
+
+// Backward differentiates Forward: the implicit gradient for Exact and
+// Tolerance (from the stored H_res), the unrolled one for Fixed (the sweeps
+// are recomputed from the stored logits: cheaper than storing them).
+func (w *worker) Backward(dx, x, tape, dpre, dpost, dres []float64) {
+	m := w.m
+	n := m.cfg.N
+	ht := m.head.TapeLen()
+	if n == 1 {
+		w.head.Backward(dx, x, tape[:ht], dpre, dpost, nil)
+		return
+	}
+	z := tape[ht : ht+n*n]
+	p := tape[ht+n*n : ht+2*n*n]
+	if m.cfg.Projection.Method == birkhoff.Fixed {
+		if _, err := w.ws.Project(w.dz, z, m.cfg.Projection); err != nil {
+			panic(err) // z projected without error in Forward
+		}
+		w.ws.Backward(w.dz, dres[:n*n])
+	} else {
+		w.ws.BackwardAt(w.dz, p, dres[:n*n])
+	}
+	a := m.ARes.Value[0]
+	// z = α·raw + b: ∂α = Σ dz·raw, ∂b = dz, ∂raw = α·dz.
+	raw := m.head.Raw(tape)
+	for i, d := range w.dz {
+		w.aRes += d * raw[i]
+		w.bRes[i] += d
+		w.draw[i] = a * d
+	}
+	w.head.Backward(dx, x, tape[:ht], dpre, dpost, w.draw)
+}
+
+// Flush adds the private gradients into the Params.
+func (w *worker) Flush() {
+	w.head.Flush()
+	w.m.ARes.Grad[0] += w.aRes
+	w.aRes = 0
+	for i, v := range w.bRes {
+		w.m.BRes.Grad[i] += v
+		w.bRes[i] = 0
+	}
+}

@@ -1,0 +1,161 @@
+package mhc_test
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/hyperconn/hyperconn/birkhoff"
+	"github.com/hyperconn/hyperconn/hc"
+	"github.com/hyperconn/hyperconn/internal/mixertest"
+	"github.com/hyperconn/hyperconn/mhc"
+)
+
+func newMHC(exact bool) func(n, c, layer int) (hc.Mixer, error) {
+	return func(n, c, layer int) (hc.Mixer, error) {
+		if exact {
+			return mhc.New(mhc.ExactConfig(n, c, layer))
+		}
+		return mhc.New(mhc.PaperConfig(n, c, layer))
+	}
+}
+
+// permute sets b_res to 0 on P's entries and −1e4 elsewhere (φ = 0 at init,
+// so H̃_res = b_res for every token): exp(−1e4) underflows to exactly 0, and
+// both projections return P exactly.
+func permute(m hc.Mixer, perm []int) bool {
+	n, _ := m.Shape()
+	if n == 1 {
+		return true // H_res = [1], the only permutation
+	}
+	b := hc.Lookup(m, "b_res").Value
+	for i := range b {
+		b[i] = -1e4
+	}
+	for i, j := range perm {
+		b[i*n+j] = 0
+	}
+	return true
+}
+
+// perturb moves φ off its zero init, where the gates' gradients vanish.
+func perturb(m hc.Mixer, rnd *rand.Rand) {
+	phi := hc.Lookup(m, "phi").Value
+	for i := range phi {
+		phi[i] = 0.3 * rnd.NormFloat64()
+	}
+}
+
+// far puts the residual logits at scale σ ≈ 5: b_res ~ N(0, 5²) minus 5 on
+// the diagonal (σ ≈ 5 logits make a near-permutation, which must not be the
+// init's identity), α_res = 1, and φ random so that every token gets its own
+// H_res.
+func far(m hc.Mixer, rnd *rand.Rand) {
+	perturb(m, rnd)
+	n, _ := m.Shape()
+	if n == 1 {
+		return
+	}
+	hc.Lookup(m, "alpha_res").Value[0] = 1
+	b := hc.Lookup(m, "b_res").Value
+	for i := range b {
+		b[i] = 5 * rnd.NormFloat64()
+		if i%(n+1) == 0 {
+			b[i] -= 5
+		}
+	}
+}
+
+func TestConformance(t *testing.T) {
+	mixertest.Run(t, mixertest.Case{Name: "fixed", New: newMHC(false), Permute: permute, Perturb: perturb, Far: far})
+	mixertest.Run(t, mixertest.Case{Name: "exact", New: newMHC(true), Permute: permute, Perturb: perturb, Far: far,
+		Guarantee: birkhoff.Deviation[float64]})
+}
+
+// TestInit reproduces SPEC §3.2's measured init at n = 4 (reference code:
+// φ = 0, b_res 0/−8, b_pre/b_post ±1, Fixed-20): H_res diag 0.998995,
+// off-diagonal 3.351e-4, h_pre 0.73106/0.26894, h_post 1.46212/0.53788.
+func TestInit(t *testing.T) {
+	const n, c, layer = 4, 8, 5 // home stream 5 mod 4 = 1
+	m, err := mhc.New(mhc.PaperConfig(n, c, layer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := hc.NewLayer(m)
+	x := make([]float64, 3*n*c)
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for i := range x {
+		x[i] = rnd.NormFloat64()
+	}
+	if err := l.Pre(make([]float64, 3*c), x, 3); err != nil {
+		t.Fatal(err)
+	}
+	pre, post, res := l.Coefficients()
+	near := func(what string, got, want, tol float64) {
+		if math.Abs(got-want) > tol {
+			t.Errorf("%s = %.7g, want %g", what, got, want)
+		}
+	}
+	for tok := 0; tok < 3; tok++ {
+		for i := 0; i < n; i++ {
+			wp, wq := 0.26894, 0.53788
+			if i == layer%n {
+				wp, wq = 0.73106, 1.46212
+			}
+			near("h_pre", pre[tok*n+i], wp, 0.5e-5)
+			near("h_post", post[tok*n+i], wq, 0.5e-5)
+			for j := 0; j < n; j++ {
+				if i == j {
+					near("H_res diag", res[tok*n*n+i*n+j], 0.998995, 0.5e-6)
+				} else {
+					near("H_res off", res[tok*n*n+i*n+j], 3.351e-4, 0.5e-7)
+				}
+			}
+		}
+	}
+}
+
+// TestFixedReportsDeviation: far from the init the paper's 20 sweeps leave a
+// real column error, and MaxDeviation reports exactly the worst one.
+func TestFixedReportsDeviation(t *testing.T) {
+	const n, c, tokens = 4, 6, 50
+	m, err := mhc.New(mhc.PaperConfig(n, c, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rnd := rand.New(rand.NewPCG(3, 4))
+	far(m, rnd)
+	l := hc.NewLayer(m)
+	x := make([]float64, tokens*n*c)
+	for i := range x {
+		x[i] = rnd.NormFloat64()
+	}
+	m.ResetDeviation()
+	if err := l.Pre(make([]float64, tokens*c), x, tokens); err != nil {
+		t.Fatal(err)
+	}
+	_, _, res := l.Coefficients()
+	var worst float64
+	for tok := 0; tok < tokens; tok++ {
+		worst = math.Max(worst, birkhoff.Deviation(res[tok*n*n:(tok+1)*n*n], n))
+	}
+	if got := m.MaxDeviation(); got != worst {
+		t.Errorf("MaxDeviation %g, worst token deviation %g", got, worst)
+	}
+	t.Logf("Fixed-20 at σ≈5: worst per-token DS deviation %.3g", worst)
+	if worst < 1e-6 {
+		t.Errorf("Fixed-20 deviation %g at σ≈5: expected a visible gap (SPEC §4: median 1e-4, worst ~10%%)", worst)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	for _, cfg := range []mhc.Config{
+		{N: 0, C: 4}, {N: 4, C: 0}, {N: 4, C: 4, Layer: -1},
+		{N: 4, C: 4, Projection: birkhoff.Options{Method: 9}},
+		{N: 4, C: 4, OffDiagonal: math.NaN()},
+	} {
+		if _, err := mhc.New(cfg); err == nil {
+			t.Errorf("%+v: no error", cfg)
+		}
+	}
+}

@@ -57,11 +57,14 @@ func checkGrad(t *testing.T, z []float64, n int, opt Options, rnd *rand.Rand) (d
 
 func TestBackwardFixed(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(11, 12))
+	var worst float64
+	defer func() { t.Logf("worst relative error against finite differences: %.2g", worst) }()
 	for _, n := range []int{1, 2, 3, 4, 8} {
 		for _, fam := range []logits.Family{gaussian(1), gaussian(3), logits.NearIdentity()} {
 			for _, iters := range []int{1, 5, 20} {
 				z := fam.Gen(rnd, n)
 				_, rel := checkGrad(t, z, n, Options{Iterations: iters}, rnd)
+				worst = math.Max(worst, rel)
 				if rel > fdTol {
 					t.Errorf("n=%d %s iters=%d: relative error %.3g", n, fam.Name, iters, rel)
 				}
@@ -80,10 +83,15 @@ func TestBackwardFixed(t *testing.T) {
 
 func TestBackwardImplicit(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(13, 14))
+	var worst, worstSum float64
+	defer func() {
+		t.Logf("worst relative error against finite differences: %.2g; worst |row or column sum|: %.2g", worst, worstSum)
+	}()
 	for _, n := range []int{2, 3, 4, 8, 16} {
 		for _, fam := range []logits.Family{gaussian(1), gaussian(3), logits.NearIdentity()} {
 			z := fam.Gen(rnd, n)
 			dz, rel := checkGrad(t, z, n, Options{Method: Exact}, rnd)
+			worst = math.Max(worst, rel)
 			if rel > fdTol {
 				t.Errorf("n=%d %s: relative error %.3g", n, fam.Name, rel)
 			}
@@ -93,6 +101,7 @@ func TestBackwardImplicit(t *testing.T) {
 					r += dz[i*n+j]
 					c += dz[j*n+i]
 				}
+				worstSum = math.Max(worstSum, math.Max(math.Abs(r), math.Abs(c)))
 				if math.Abs(r) > zeroSum || math.Abs(c) > zeroSum {
 					t.Errorf("n=%d %s: row/column %d of the gradient sums to %g/%g, want 0", n, fam.Name, i, r, c)
 				}

@@ -18,6 +18,9 @@ import "math"
 // quadratically (median 3–5 steps for n ≤ 16, TestExactSteps).
 const warmSweeps = 1
 
+// polish is how far inside the tolerance Exact aims when the floor allows.
+const polish = 8
+
 // armijo is the sufficient-decrease constant of the line search.
 const armijo = 1e-4
 
@@ -36,6 +39,7 @@ func (w *Workspace[F]) exact(tol float64, maxIter int) int {
 	}
 	phi := w.eval(g)
 	it := 0
+	prev := math.Inf(1)
 	for ; it < maxIter; it++ {
 		dev := 0.0
 		for _, c := range w.c {
@@ -43,9 +47,14 @@ func (w *Workspace[F]) exact(tol float64, maxIter int) int {
 				dev = d
 			}
 		}
-		if dev <= tol || n == 1 {
+		// Newton converges quadratically: once within tol, one more step is
+		// taken unless the deviation is already well inside it or stopped
+		// halving (the rounding floor), so results land at the floor rather
+		// than just under tol.
+		if n == 1 || dev <= tol/polish || (dev <= tol && dev > prev/2) {
 			break
 		}
+		prev = dev
 		if w.log && it >= warmSweeps {
 			phi = w.fold(g)
 		}

@@ -1,0 +1,255 @@
+package shc
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/hyperconn/hyperconn/hc"
+	"github.com/hyperconn/hyperconn/internal/head"
+	"github.com/hyperconn/hyperconn/spectral"
+)
+
+// worker is one goroutine's scratch and private gradients. The spectral
+// workspaces keep only the last token's forward state, so Backward recomputes
+// the token's forward from the tape (bit-identical, it is the same
+// computation on the same values) before differentiating it.
+type worker struct {
+	m    *Mixer
+	head *head.Worker
+	raw  []float64 // the head's raw residual logits
+	draw []float64 // ∂L/∂raw
+	h    []float64 // n×n: H recomputed in Backward
+	g    []float64 // n×n: ∂L/∂H of the unit-radius matrix
+
+	// Structural form.
+	sphere         *spectral.Sphere[float64]
+	zu, zv         []float64
+	dzu, dzv, dsig []float64
+	gbU, gbV, gbS  []float64 // private ∂L/∂b_U, b_V, b_sigma
+	gsU, gsV, gsS  float64   // private ∂L/∂s_U, s_V, s_sigma
+	ggU, ggV       float64   // private ∂L/∂γ_U, γ_V
+
+	// Normalized form.
+	norm  *spectral.Normalizer[float64]
+	dA    []float64
+	gaRes float64   // private ∂L/∂α_res
+	gbRes []float64 // private ∂L/∂b_res
+}
+
+// Forward computes h_pre, h_post and H_res of one token.
+func (w *worker) Forward(pre, post, res, tape, x []float64) error {
+	m := w.m
+	n := m.cfg.N
+	ht := m.head.TapeLen()
+	w.head.Forward(pre, post, w.raw, tape[:ht], x)
+	switch {
+	case n == 1:
+		res[0] = m.cfg.Radius
+		return nil
+	case m.structural:
+		return w.forwardSphere(res[:n*n], tape[ht:ht+m.resLen])
+	default:
+		return w.forwardNormalized(res[:n*n], tape[ht:ht+n*n])
+	}
+}
+
+// forwardSphere computes z_U, z_V, σ from the raw logits, records
+// tanh(s_U·ℓ_U + b_U), tanh(s_V·ℓ_V + b_V) and σ in tape, and writes
+// H = r·(J + U_z·U·diag(σ)·Vᵀ·U_zᵀ) into res.
+func (w *worker) forwardSphere(res, tape []float64) error {
+	m := w.m
+	l := m.l
+	thU, thV, sig := tape[:l], tape[l:2*l], tape[2*l:]
+	rU, rV, rS := w.raw[:l], w.raw[l:2*l], w.raw[2*l:]
+	if l > 0 {
+		su, sv := m.sU.Value[0], m.sV.Value[0]
+		bU, bV := m.bU.Value, m.bV.Value
+		for k := range l {
+			thU[k] = math.Tanh(su*rU[k] + bU[k])
+			thV[k] = math.Tanh(sv*rV[k] + bV[k])
+		}
+	}
+	ss, bS := m.sS.Value[0], m.bS.Value
+	for i := range sig {
+		sig[i] = math.Tanh(ss*rS[i] + bS[i])
+	}
+	w.scaleZ(thU, thV)
+	if _, err := w.sphere.Forward(res, w.zu, w.zv, sig); err != nil {
+		return wrap(err)
+	}
+	if r := m.cfg.Radius; r != 1 {
+		for i := range res {
+			res[i] *= r
+		}
+	}
+	return nil
+}
+
+// scaleZ sets z_U = γ_U·thU and z_V = γ_V·thV.
+func (w *worker) scaleZ(thU, thV []float64) {
+	m := w.m
+	if m.l == 0 {
+		return
+	}
+	gu, gv := m.gU.Value[0], m.gV.Value[0]
+	for k := range thU {
+		w.zu[k] = gu * thU[k]
+		w.zv[k] = gv * thV[k]
+	}
+}
+
+// forwardNormalized records A = α_res·raw + b_res in a and writes
+// H = r·A/σ₁(A) into res.
+func (w *worker) forwardNormalized(res, a []float64) error {
+	m := w.m
+	alpha, b := m.aRes.Value[0], m.bRes.Value
+	for i, v := range w.raw {
+		a[i] = alpha*v + b[i]
+	}
+	if _, err := w.norm.Forward(res, a, m.cfg.Radius); err != nil {
+		return wrap(err)
+	}
+	return nil
+}
+
+// wrap turns an error of the spectral package into this package's, wrapping
+// hc.ErrNotFinite as well when a coefficient was NaN or infinite.
+func wrap(err error) error {
+	if errors.Is(err, spectral.ErrNonFinite) {
+		return fmt.Errorf("shc: H_res: %w: %w", hc.ErrNotFinite, err)
+	}
+	return fmt.Errorf("shc: H_res: %w", err)
+}
+
+// Backward differentiates Forward.
+func (w *worker) Backward(dx, x, tape, dpre, dpost, dres []float64) {
+	m := w.m
+	n := m.cfg.N
+	ht := m.head.TapeLen()
+	switch {
+	case n == 1:
+		w.head.Backward(dx, x, tape[:ht], dpre, dpost, nil)
+		return
+	case m.structural:
+		w.backwardSphere(m.head.Raw(tape), tape[ht:ht+m.resLen], dres[:n*n])
+	default:
+		w.backwardNormalized(m.head.Raw(tape), tape[ht:ht+n*n], dres[:n*n])
+	}
+	w.head.Backward(dx, x, tape[:ht], dpre, dpost, w.draw)
+}
+
+// backwardSphere sets w.draw = ∂L/∂raw and accumulates the gradients of the
+// structural parameters, given the token's raw logits, its tape and
+// dres = ∂L/∂H_res.
+func (w *worker) backwardSphere(raw, tape, dres []float64) {
+	m := w.m
+	l := m.l
+	thU, thV, sig := tape[:l], tape[l:2*l], tape[2*l:]
+	rU, rV, rS := raw[:l], raw[l:2*l], raw[2*l:]
+	w.scaleZ(thU, thV)
+	if _, err := w.sphere.Forward(w.h, w.zu, w.zv, sig); err != nil {
+		// The same inputs succeeded in Forward; the computation is
+		// deterministic, so this cannot happen.
+		panic(fmt.Errorf("shc: recomputing H_res: %w", err))
+	}
+	r := m.cfg.Radius
+	for i, v := range dres {
+		w.g[i] = r * v
+	}
+	if err := w.sphere.Backward(w.dzu, w.dzv, w.dsig, w.g); err != nil {
+		// ∂L/∂H_res is NaN, infinite or overflows: let NaN reach every
+		// gradient it touches, as arithmetic would, rather than panic.
+		fill(w.dzu, math.NaN())
+		fill(w.dzv, math.NaN())
+		fill(w.dsig, math.NaN())
+	}
+	if l > 0 {
+		su, sv := m.sU.Value[0], m.sV.Value[0]
+		gu, gv := m.gU.Value[0], m.gV.Value[0]
+		for k := range l {
+			// z = γ·t, t = tanh(s·r + b): ∂γ = Σ dz·t, ∂(s·r + b) = dz·γ·(1 − t²).
+			dz, t := w.dzu[k], thU[k]
+			w.ggU += dz * t
+			d := dz * gu * (1 - t*t)
+			w.gbU[k] += d
+			w.gsU += d * rU[k]
+			w.draw[k] = su * d
+
+			dz, t = w.dzv[k], thV[k]
+			w.ggV += dz * t
+			d = dz * gv * (1 - t*t)
+			w.gbV[k] += d
+			w.gsV += d * rV[k]
+			w.draw[l+k] = sv * d
+		}
+	}
+	ss := m.sS.Value[0]
+	for i, s := range sig {
+		d := w.dsig[i] * (1 - s*s)
+		w.gbS[i] += d
+		w.gsS += d * rS[i]
+		w.draw[2*l+i] = ss * d
+	}
+}
+
+// backwardNormalized sets w.draw = ∂L/∂raw and accumulates the gradients of
+// α_res and b_res, given the token's raw logits, A and dres = ∂L/∂H_res.
+func (w *worker) backwardNormalized(raw, a, dres []float64) {
+	m := w.m
+	if _, err := w.norm.Forward(w.h, a, m.cfg.Radius); err != nil {
+		panic(fmt.Errorf("shc: recomputing H_res: %w", err)) // as in backwardSphere
+	}
+	if _, err := w.norm.Backward(w.dA, dres); err != nil {
+		fill(w.dA, math.NaN()) // as in backwardSphere
+	}
+	alpha := m.aRes.Value[0]
+	// A = α·raw + b: ∂α = Σ dA·raw, ∂b = dA, ∂raw = α·dA.
+	for i, d := range w.dA {
+		w.gaRes += d * raw[i]
+		w.gbRes[i] += d
+		w.draw[i] = alpha * d
+	}
+}
+
+// Flush adds the private gradients into the Params and zeroes them.
+func (w *worker) Flush() {
+	w.head.Flush()
+	m := w.m
+	if m.cfg.N == 1 {
+		return
+	}
+	if !m.structural {
+		flushScalar(m.aRes, &w.gaRes)
+		flushVec(m.bRes, w.gbRes)
+		return
+	}
+	if m.l > 0 {
+		flushVec(m.bU, w.gbU)
+		flushVec(m.bV, w.gbV)
+		flushScalar(m.sU, &w.gsU)
+		flushScalar(m.sV, &w.gsV)
+		flushScalar(m.gU, &w.ggU)
+		flushScalar(m.gV, &w.ggV)
+	}
+	flushVec(m.bS, w.gbS)
+	flushScalar(m.sS, &w.gsS)
+}
+
+func flushVec(p *hc.Param, g []float64) {
+	for i, v := range g {
+		p.Grad[i] += v
+	}
+	clear(g)
+}
+
+func flushScalar(p *hc.Param, g *float64) {
+	p.Grad[0] += *g
+	*g = 0
+}
+
+func fill(s []float64, v float64) {
+	for i := range s {
+		s[i] = v
+	}
+}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/hyperconn/hyperconn/hc"
 	"github.com/hyperconn/hyperconn/mhc"
+	"github.com/hyperconn/hyperconn/mhclite"
+	"github.com/hyperconn/hyperconn/shc"
 )
 
 // benchMLP is a C→4C→C ReLU MLP over a batch, forward and backward with
@@ -74,6 +76,9 @@ var benchMixers = []struct {
 	{"hc", func(c int) (hc.Mixer, error) { return hc.New(hc.PaperConfig(4, c, 0)) }},
 	{"mhc", func(c int) (hc.Mixer, error) { return mhc.New(mhc.PaperConfig(4, c, 0)) }},
 	{"mhc-exact", func(c int) (hc.Mixer, error) { return mhc.New(mhc.ExactConfig(4, c, 0)) }},
+	{"mhclite", func(c int) (hc.Mixer, error) { return mhclite.New(mhclite.PaperConfig(4, c, 0)) }},
+	{"shc", func(c int) (hc.Mixer, error) { return shc.New(shc.PaperConfig(4, c, 0)) }},
+	{"shc-normalized", func(c int) (hc.Mixer, error) { return shc.New(shc.NormalizedConfig(4, c, 0)) }},
 }
 
 // BenchmarkLayer times one training step of a sub-layer, forward and

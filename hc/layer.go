@@ -311,8 +311,17 @@ func (l *Layer) runChunk(k int) {
 		}
 	case opReadBack:
 		w := l.workers[k]
+		cw, chunked := w.(ChunkWorker)
 		for t := lo; t < hi; t++ {
-			l.readBackToken(w, t)
+			l.readBackToken(t)
+			if !chunked {
+				l.coefBackToken(w, t)
+			}
+		}
+		if chunked {
+			n, c, tl := l.n, l.c, l.tapeLen
+			cw.BackwardChunk(l.dx[lo*n*c:hi*n*c], l.x[lo*n*c:hi*n*c], l.tape[lo*tl:hi*tl],
+				l.dpre[lo*n:hi*n], l.dpost[lo*n:hi*n], l.dres[lo*n*n:hi*n*n], hi-lo)
 		}
 	}
 }
@@ -321,10 +330,19 @@ func (l *Layer) runChunk(k int) {
 func (l *Layer) coefChunk(k, lo, hi int) error {
 	n, c, tl := l.n, l.c, l.tapeLen
 	w := l.workers[k]
+	if cw, ok := w.(ChunkWorker); ok {
+		err := cw.ForwardChunk(l.pre[lo*n:hi*n], l.post[lo*n:hi*n], l.res[lo*n*n:hi*n*n],
+			l.tape[lo*tl:hi*tl], l.x[lo*n*c:hi*n*c], hi-lo)
+		if err != nil {
+			return fmt.Errorf("hc: tokens %d to %d: %w", lo, hi-1, err)
+		}
+	}
 	for t := lo; t < hi; t++ {
 		pre, post, res := l.pre[t*n:(t+1)*n], l.post[t*n:(t+1)*n], l.res[t*n*n:(t+1)*n*n]
-		if err := w.Forward(pre, post, res, l.tape[t*tl:(t+1)*tl], l.x[t*n*c:(t+1)*n*c]); err != nil {
-			return fmt.Errorf("hc: token %d: %w", t, err)
+		if _, ok := w.(ChunkWorker); !ok {
+			if err := w.Forward(pre, post, res, l.tape[t*tl:(t+1)*tl], l.x[t*n*c:(t+1)*n*c]); err != nil {
+				return fmt.Errorf("hc: token %d: %w", t, err)
+			}
 		}
 		for _, s := range [...]struct {
 			name string
@@ -399,10 +417,10 @@ func (l *Layer) writeBackToken(t int) {
 	}
 }
 
-// readBackToken is the backward pass of coefficient and readToken for
-// token t, using worker w.
-func (l *Layer) readBackToken(w Worker, t int) {
-	n, c, tl := l.n, l.c, l.tapeLen
+// readBackToken is the backward pass of readToken for token t: it sets
+// ∂L/∂h_pre and adds h_preᵀ·din into dx.
+func (l *Layer) readBackToken(t int) {
+	n, c := l.n, l.c
 	x := l.x[t*n*c : (t+1)*n*c]
 	pre := l.pre[t*n : (t+1)*n]
 	dpre := l.dpre[t*n : (t+1)*n]
@@ -413,7 +431,14 @@ func (l *Layer) readBackToken(w Worker, t int) {
 		dpre[i] = dot(din, xi)
 		axpy(dx[i*c:(i+1)*c], pre[i], din)
 	}
-	w.Backward(dx, x, l.tape[t*tl:(t+1)*tl], dpre, l.dpost[t*n:(t+1)*n], l.dres[t*n*n:(t+1)*n*n])
+}
+
+// coefBackToken is the backward pass of the coefficients of token t, using
+// worker w.
+func (l *Layer) coefBackToken(w Worker, t int) {
+	n, c, tl := l.n, l.c, l.tapeLen
+	w.Backward(l.dx[t*n*c:(t+1)*n*c], l.x[t*n*c:(t+1)*n*c], l.tape[t*tl:(t+1)*tl],
+		l.dpre[t*n:(t+1)*n], l.dpost[t*n:(t+1)*n], l.dres[t*n*n:(t+1)*n*n])
 }
 
 // scaleTo sets dst = a·x.

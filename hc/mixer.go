@@ -73,6 +73,21 @@ type Worker interface {
 	Flush()
 }
 
+// ChunkWorker is a Worker that can also process a contiguous range of
+// tokens in one call, for example with one matrix product over the range
+// where per-token calls would take many vector products. Layer calls
+// ForwardChunk and BackwardChunk instead of Forward and Backward for the
+// Workers that implement it. The slices are those of the per-token calls for
+// tokens consecutive tokens, laid end to end: pre and post are tokens×n, res
+// tokens×n×n, x and dx tokens×n×C, and token t's tape is
+// tape[t·TapeLen : (t+1)·TapeLen]. The results must be those of the
+// per-token calls, up to rounding.
+type ChunkWorker interface {
+	Worker
+	ForwardChunk(pre, post, res, tape, x []float64, tokens int) error
+	BackwardChunk(dx, x, tape, dpre, dpost, dres []float64, tokens int)
+}
+
 // Lookup returns the parameter of m called name, or nil.
 func Lookup(m Mixer, name string) *Param {
 	for _, p := range m.Params() {

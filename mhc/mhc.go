@@ -140,42 +140,52 @@ func (m *Mixer) noteDeviation(d float64) {
 func (m *Mixer) NewWorker() hc.Worker {
 	n := m.cfg.N
 	return &worker{m: m, head: m.head.NewWorker(), ws: birkhoff.NewWorkspace[float64](n),
-		raw: make([]float64, n*n), dz: make([]float64, n*n), draw: make([]float64, n*n),
-		bRes: make([]float64, n*n)}
+		dz: make([]float64, n*n), draw: make([]float64, n*n), bRes: make([]float64, n*n)}
 }
 
 type worker struct {
 	m    *Mixer
 	head *head.Worker
 	ws   *birkhoff.Workspace[float64]
-	raw  []float64
 	dz   []float64
-	draw []float64
-	aRes float64 // private ∂L/∂α_res
+	draw []float64 // tokens×n², grown to the largest chunk
+	aRes float64   // private ∂L/∂α_res
 	bRes []float64
 }
 
+var _ hc.ChunkWorker = (*worker)(nil)
+
 // Forward computes h_pre, h_post and H_res = Sinkhorn(α_res·mat(x̂φ_res) + b_res).
 func (w *worker) Forward(pre, post, res, tape, x []float64) error {
+	return w.ForwardChunk(pre, post, res, tape, x, 1)
+}
+
+// ForwardChunk is Forward for consecutive tokens (see hc.ChunkWorker). A
+// token's tape is the head's record, then H̃_res, then H_res.
+func (w *worker) ForwardChunk(pre, post, res, tape, x []float64, tokens int) error {
 	m := w.m
-	n := m.cfg.N
-	ht := m.head.TapeLen()
-	w.head.Forward(pre, post, w.raw, tape[:ht], x)
-	if n == 1 {
-		res[0] = 1
-		return nil
-	}
-	z := tape[ht : ht+n*n]
+	n, nn := m.cfg.N, m.cfg.N*m.cfg.N
+	tl, ht := m.TapeLen(), m.head.TapeLen()
+	w.head.ForwardChunk(pre, post, tape, tl, x, tokens)
 	a := m.ARes.Value[0]
-	for i, r := range w.raw {
-		z[i] = a*r + m.BRes.Value[i]
+	for t := range tokens {
+		h := res[t*nn : (t+1)*nn]
+		if n == 1 {
+			h[0] = 1
+			continue
+		}
+		rec := tape[t*tl : (t+1)*tl]
+		z := rec[ht : ht+nn]
+		for i, r := range m.head.Raw(rec) {
+			z[i] = a*r + m.BRes.Value[i]
+		}
+		st, err := w.ws.Project(h, z, m.cfg.Projection)
+		if err != nil {
+			return fmt.Errorf("mhc: token %d: H̃_res: %w", t, err)
+		}
+		copy(rec[ht+nn:], h)
+		m.noteDeviation(st.Deviation)
 	}
-	st, err := w.ws.Project(res[:n*n], z, m.cfg.Projection)
-	if err != nil {
-		return fmt.Errorf("mhc: H̃_res: %w", err)
-	}
-	copy(tape[ht+n*n:], res[:n*n])
-	m.noteDeviation(st.Deviation)
 	return nil
 }
 
@@ -183,32 +193,44 @@ func (w *worker) Forward(pre, post, res, tape, x []float64) error {
 // Tolerance (from the stored H_res), the unrolled one for Fixed (the sweeps
 // are recomputed from the stored logits: cheaper than storing them).
 func (w *worker) Backward(dx, x, tape, dpre, dpost, dres []float64) {
+	w.BackwardChunk(dx, x, tape, dpre, dpost, dres, 1)
+}
+
+// BackwardChunk is Backward for consecutive tokens (see hc.ChunkWorker).
+func (w *worker) BackwardChunk(dx, x, tape, dpre, dpost, dres []float64, tokens int) {
 	m := w.m
-	n := m.cfg.N
-	ht := m.head.TapeLen()
-	if n == 1 {
-		w.head.Backward(dx, x, tape[:ht], dpre, dpost, nil)
-		return
-	}
-	z := tape[ht : ht+n*n]
-	p := tape[ht+n*n : ht+2*n*n]
-	if m.cfg.Projection.Method == birkhoff.Fixed {
-		if _, err := w.ws.Project(w.dz, z, m.cfg.Projection); err != nil {
-			panic(err) // z projected without error in Forward
-		}
-		w.ws.Backward(w.dz, dres[:n*n])
-	} else {
-		w.ws.BackwardAt(w.dz, p, dres[:n*n])
+	n, nn := m.cfg.N, m.cfg.N*m.cfg.N
+	tl, ht := m.TapeLen(), m.head.TapeLen()
+	k := m.head.K()
+	if len(w.draw) < tokens*k {
+		w.draw = make([]float64, tokens*k)
 	}
 	a := m.ARes.Value[0]
-	// z = α·raw + b: ∂α = Σ dz·raw, ∂b = dz, ∂raw = α·dz.
-	raw := m.head.Raw(tape)
-	for i, d := range w.dz {
-		w.aRes += d * raw[i]
-		w.bRes[i] += d
-		w.draw[i] = a * d
+	for t := range tokens {
+		if n == 1 {
+			break
+		}
+		rec := tape[t*tl : (t+1)*tl]
+		z, p := rec[ht:ht+nn], rec[ht+nn:ht+2*nn]
+		g := dres[t*nn : (t+1)*nn]
+		if m.cfg.Projection.Method == birkhoff.Fixed {
+			if _, err := w.ws.Project(w.dz, z, m.cfg.Projection); err != nil {
+				panic(err) // z projected without error in Forward
+			}
+			w.ws.Backward(w.dz, g)
+		} else {
+			w.ws.BackwardAt(w.dz, p, g)
+		}
+		// z = α·raw + b: ∂α = Σ dz·raw, ∂b = dz, ∂raw = α·dz.
+		draw := w.draw[t*k : (t+1)*k]
+		for i, r := range m.head.Raw(rec) {
+			d := w.dz[i]
+			w.aRes += d * r
+			w.bRes[i] += d
+			draw[i] = a * d
+		}
 	}
-	w.head.Backward(dx, x, tape[:ht], dpre, dpost, w.draw)
+	w.head.BackwardChunk(dx, x, tape, tl, dpre, dpost, w.draw, tokens)
 }
 
 // Flush adds the private gradients into the Params.

@@ -1,16 +1,70 @@
-// Package net holds the building blocks of hyperconn's deep residual
-// network: layers with hand-written forward and backward passes, the
-// softmax cross-entropy loss, the AdamW optimiser with its learning-rate
-// schedule and gradient clipping, and an MNIST loader with a deterministic
-// mini-batch dealer. Everything is float64 and runs on gonum's pure-Go BLAS.
+// Package net is hyperconn's deep residual network: a classifier whose
+// residual connections are hyper-connection mixers, with hand-written
+// forward and backward passes, the AdamW optimiser with its learning-rate
+// schedule and gradient clipping, an MNIST loader with a deterministic
+// mini-batch dealer, the depth diagnostics of SPEC §6 and checkpoints that
+// resume a run exactly. Everything is float64 and runs on gonum's pure-Go
+// BLAS.
 //
-// # The network these pieces build
+// # The network
 //
 //	image (784) → Linear to width C → expand to n streams → L blocks
 //	            → sum the streams → RMSNorm → Linear head → SoftmaxCrossEntropy
 //
-// where each block's branch F is pre-norm MLP RMSNorm → Linear C→hC → GELU →
-// Linear hC→C (h = 4 by default), wrapped by a hyper-connection mixer.
+// where block l is one hyper-connected sub-layer (package hc's Layer)
+//
+//	X ← H_res·X + h_postᵀ·F(h_pre·X),   F = Linear hC→C ∘ GELU ∘ Linear C→hC ∘ RMSNorm
+//
+// (h = 4 by default), whose mixer is built with layer index l, so the
+// HC-family inits read stream l mod n. NewMixer builds a mixer by name:
+// "residual" (the plain pre-norm residual baseline, n = 1, no mixer
+// parameters), "hc" (dynamic HC), "hc-static", "mhc" (Fixed-20 Sinkhorn),
+// "mhc-exact", "mhclite" (n ≤ 8) and "shc". NewModel(Config) builds the
+// whole network; Model.Forward and Model.Backward run one batch; Evaluate
+// scores a data set. With the mixer "hc-static" at init the network equals
+// the residual baseline (HC paper App. H.1), up to the final RMSNorm's ε.
+//
+// # Training
+//
+// NewTrainer(model, data, TrainConfig) trains with AdamW (weight decay on
+// Linear weights and the mixers' dynamic projections only; biases, gains,
+// static parts and gates are NoDecay), warmup then linear decay to MinLR,
+// and global gradient-norm clipping. Trainer.Run calls a progress callback
+// with each step's StepLog (loss, batch accuracy, gradient norm before
+// clipping, learning rate). A NaN or infinity anywhere in the forward pass,
+// a non-finite gradient norm or a batch loss above MaxLoss is a divergence:
+// the step applies no update and Run returns the Outcome Diverged with the
+// reason, without an error. Fixed seeds (Config.Seed for the weights,
+// TrainConfig.Seed for the batches) make a run bit-for-bit repeatable on
+// one machine, whatever GOMAXPROCS is.
+//
+// # Depth diagnostics
+//
+// Model.Diagnose measures the last batch's residual matrices (SPEC §6): per
+// block the token-averaged H_res, h_pre and h_post with the MatrixStats of
+// the averaged H_res (forward Amax = max |row sum|, backward Amax = max
+// |column sum|, induced norms, σ₁, σ₂, σ_min, ‖H − J‖₂, effective rank, DS
+// deviation, identity distance ‖H − I‖_F/√(n−1)), the worst DS deviation
+// and |σ₁ − 1| over single tokens (the sphere error of shc), and the norm of
+// the gradient reaching the block's output. The composite Π = H_L···H_1 is
+// measured twice: as the product of the token-averaged matrices (with the
+// curves of forward Amax of Π_f(l) = H̄_l···H̄_1 and backward Amax of
+// Π_b(l) = H̄_L···H̄_l, mHC Fig. 8), and as the average of the stats of the
+// per-token composites of sampled tokens. Rows build output streams, so row
+// sums are forward gains and column sums backward gains; PyTorch ports
+// store the transpose. Measure gives the same stats for any n×n matrix: for
+// HC's first-layer matrix printed in mHC Fig. 8 it gives forward Amax
+// 18.72 (18.73 in the paper; the print is rounded) and backward 6.81.
+//
+// # Checkpoints
+//
+// Trainer.Save writes the configurations, every parameter, the AdamW
+// moments and step, and the Batcher's generator state and position, in a
+// versioned binary format closed by a SHA-256 checksum (see Save), through
+// a temporary file that is synced and renamed, so an interrupted save
+// never leaves a broken file. Resume continues the run bit for bit;
+// LoadModel reads the model alone. A truncated, corrupt or foreign file
+// is refused with an error wrapping ErrCheckpoint.
 //
 // # Storage order
 //
@@ -24,7 +78,10 @@
 // Trainable tensors are Params — the hc frame's type hc.Param, by alias — so
 // the layers' and the mixers' parameters go to one optimiser together.
 //
-// Layers keep no activations. Forward(dst, x, rows) writes dst;
+// A Model owns all its activations in a workspace that grows to the
+// largest batch and is reused: a steady-state Forward and Backward allocate
+// nothing, for every mixer (TestModelDoesNotAllocate). Its layers keep no
+// activations. Forward(dst, x, rows) writes dst;
 // Backward(dx, dy, x, rows) is given the same forward input x and the
 // upstream gradient dy, overwrites the input gradient dx, and adds (never
 // overwrites) the parameter gradients into each Param's Grad, so gradients
@@ -36,7 +93,8 @@
 // goroutine.
 //
 // Every backward pass is checked against central finite differences with a
-// random upstream gradient; measured relative errors are ~1e-10.
+// random upstream gradient; measured relative errors are ~1e-10 for the
+// layers and ≤ 6e-8 for whole 3-block nets with every mixer.
 //
 // # Invariants and numerics
 //
@@ -55,13 +113,19 @@
 // Problems in data — a NaN or infinite logit or gradient, a label out of
 // range, a missing or corrupt MNIST file, a checkpoint that does not fit —
 // are returned as errors wrapping ErrNonFinite, ErrLabel, ErrMNISTNotFound,
-// ErrIDX, ErrState or ErrConfig, and leave the destination untouched.
+// ErrIDX, ErrState, ErrCheckpoint or ErrConfig, and leave the destination
+// untouched. A bad Config or TrainConfig field is named in the error.
+// Model calls out of order panic with ErrSequence.
 //
 // # Cost
 //
 // Linear: 2·rows·In·Out flops forward, 4·rows·In·Out backward (half with a
 // nil dx), ≈ 8 GFLOP/s on one core of the development machine. RMSNorm,
 // GELU and the loss are O(rows·width); an AdamW step is O(parameters).
+// A Model step costs about 6·rows·(Inputs·C + 2h·L·C²) flops plus the
+// mixers' per-token work (for mhc, (2n+n²)·nC multiply-adds per token and
+// block, forward, twice that backward). Measured on this machine (one
+// core): a step at depth 32, C = 128, batch 64 takes about 0.35 s.
 //
 // # Data
 //
@@ -73,7 +137,18 @@
 //
 // # Worked example
 //
-// One training step of a 784→64→10 classifier on a batch of r images:
+// Train a depth-8 mHC network on MNIST and score it:
+//
+//	train, test, err := net.LoadMNIST("")
+//	m, err := net.NewModel(net.Config{Mixer: "mhc", N: 4, Width: 64, Depth: 8, Seed: 1})
+//	tr, err := net.NewTrainer(m, train, net.TrainConfig{
+//		Steps: 1500, Batch: 64, LR: 3e-3, MinLR: 1e-4, Warmup: 100, WeightDecay: 0.01, Seed: 1})
+//	res, err := tr.Run(ctx, func(s net.StepLog) { fmt.Println(s.Step, s.Loss) })
+//	loss, acc, err := m.Evaluate(test, 500)
+//	d := m.Diagnose(16) // of the last evaluated batch
+//	fmt.Println(res.Outcome, acc, d.Composite.Mean.ForwardAmax)
+//
+// One hand-built training step of a 784→64→10 classifier on a batch of r images:
 //
 //	fc1 := net.NewLinear("fc1", net.ImageSize, 64, rnd)
 //	fc2 := net.NewLinear("fc2", 64, net.Classes, rnd)

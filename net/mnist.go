@@ -301,6 +301,7 @@ func noEOF(err error) error {
 // size, the last one shorter when n is not a multiple. The same seed gives
 // the same sequence on every platform. Next allocates nothing.
 type Batcher struct {
+	src   *rand.PCG // rnd's source, kept for MarshalBinary
 	rnd   *rand.Rand
 	perm  []int
 	batch int
@@ -314,7 +315,8 @@ func NewBatcher(n, batch int, seed uint64) *Batcher {
 	if n < 1 || batch < 1 {
 		panic(ErrShape)
 	}
-	return &Batcher{rnd: rand.New(rand.NewPCG(seed, 0)), perm: make([]int, n), batch: batch, pos: n}
+	src := rand.NewPCG(seed, 0)
+	return &Batcher{src: src, rnd: rand.New(src), perm: make([]int, n), batch: batch, pos: n}
 }
 
 // Next returns the indices of the next batch, starting a new epoch when the

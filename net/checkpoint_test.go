@@ -1,0 +1,167 @@
+package net
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestResumeExact trains 2k steps straight, and k steps, saves, resumes
+// into a fresh Trainer and Model from the file alone and trains k more:
+// the final weights must be bit-for-bit those of the straight run, for
+// every mixer. k = 9 with 90 examples in batches of 16 puts the save in
+// the middle of the second epoch, so the batcher's permutation, position
+// and generator state all matter.
+func TestResumeExact(t *testing.T) {
+	const k = 9
+	for _, name := range MixerNames() {
+		t.Run(name, func(t *testing.T) {
+			tc := TrainConfig{Steps: 2 * k, Batch: 16, LR: 4e-3, MinLR: 1e-4, Warmup: 3, WeightDecay: 0.05, Seed: 7}
+			straight := smallRun(t, name, tc)
+			if res, err := straight.Run(context.Background(), nil); err != nil || res.Outcome != Completed {
+				t.Fatalf("%+v %v", res, err)
+			}
+
+			first := smallRun(t, name, tc)
+			for range k {
+				if _, err := first.Step(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			path := filepath.Join(t.TempDir(), "run.ckpt")
+			if err := first.Save(path); err != nil {
+				t.Fatal(err)
+			}
+			data := first.data
+			resumed, err := Resume(path, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resumed.Steps() != k || resumed.Config() != first.Config() || resumed.Model().Config() != first.Model().Config() {
+				t.Fatalf("resumed at step %d with %+v", resumed.Steps(), resumed.Config())
+			}
+			res, err := resumed.Run(context.Background(), nil)
+			if err != nil || res.Outcome != Completed || res.Steps != 2*k {
+				t.Fatalf("%+v %v", res, err)
+			}
+			if !sameBits(weights(straight.Model()), weights(resumed.Model())) {
+				t.Error("resumed weights differ from the straight run")
+			}
+			m1, v1, s1 := straight.opt.State()
+			m2, v2, s2 := resumed.opt.State()
+			if !sameBits(m1, m2) || !sameBits(v1, v2) || s1 != s2 {
+				t.Error("resumed optimiser state differs from the straight run")
+			}
+			sl, rl := straight.Log()[k:], resumed.Log()
+			for i := range rl {
+				if sl[i] != rl[i] {
+					t.Fatalf("log %d: straight %+v, resumed %+v", i, sl[i], rl[i])
+				}
+			}
+
+			model, err := LoadModel(path)
+			if err != nil || !sameBits(weights(model), weights(first.Model())) {
+				t.Errorf("LoadModel: %v", err)
+			}
+		})
+	}
+}
+
+// TestCheckpointCorrupt refuses truncated, altered and foreign files with
+// ErrCheckpoint, and Save leaves no temporary file behind.
+func TestCheckpointCorrupt(t *testing.T) {
+	tr := smallRun(t, MixerMHC, TrainConfig{Steps: 3})
+	if _, err := tr.Run(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.ckpt")
+	if err := tr.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Save(path); err != nil { // overwrite in place
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("directory holds %v (%v), want only a.ckpt", entries, err)
+	}
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "bad.ckpt")
+	try := func(what string, b []byte) {
+		t.Helper()
+		if err := os.WriteFile(bad, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := LoadModel(bad); !errors.Is(err, ErrCheckpoint) {
+			t.Errorf("%s: %v, want ErrCheckpoint", what, err)
+		}
+		if _, err := Resume(bad, tr.data); !errors.Is(err, ErrCheckpoint) {
+			t.Errorf("%s: Resume: %v, want ErrCheckpoint", what, err)
+		}
+	}
+	for _, n := range []int{0, 5, 16, 100, len(good) / 2, len(good) - 1} {
+		try("truncated", good[:n])
+	}
+	for _, off := range []int{3, 9, 20, 200, len(good) / 2, len(good) - 40, len(good) - 1} {
+		b := append([]byte(nil), good...)
+		b[off] ^= 0x10
+		try("flipped byte", b)
+	}
+	try("trailing garbage", append(append([]byte(nil), good...), 0))
+	if _, err := LoadModel(filepath.Join(dir, "missing.ckpt")); !errors.Is(err, ErrCheckpoint) {
+		t.Errorf("missing file: %v", err)
+	}
+	// A data set of another size does not fit the saved batcher.
+	if _, err := Resume(path, tr.data.Subset(50)); !errors.Is(err, ErrCheckpoint) {
+		t.Errorf("resume on other data: %v", err)
+	}
+	// Saving into a missing directory fails and writes nothing.
+	if err := tr.Save(filepath.Join(dir, "no", "x.ckpt")); err == nil {
+		t.Error("save into a missing directory succeeded")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("directory holds %d entries, want a.ckpt and bad.ckpt", len(entries))
+	}
+}
+
+// TestBatcherState round-trips a Batcher through MarshalBinary mid-epoch
+// and before its first batch.
+func TestBatcherState(t *testing.T) {
+	for _, pre := range []int{0, 1, 4} {
+		a := NewBatcher(10, 3, 5)
+		for range pre {
+			a.Next()
+		}
+		s, err := a.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := NewBatcher(10, 3, 99)
+		if err := b.UnmarshalBinary(s); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 12 {
+			x, y := a.Next(), b.Next()
+			if len(x) != len(y) || a.Epoch() != b.Epoch() {
+				t.Fatalf("after %d: batch %d differs", pre, i)
+			}
+			for j := range x {
+				if x[j] != y[j] {
+					t.Fatalf("after %d: batch %d: %v vs %v", pre, i, x, y)
+				}
+			}
+		}
+		if err := NewBatcher(11, 3, 1).UnmarshalBinary(s); !errors.Is(err, ErrState) {
+			t.Errorf("other size: %v", err)
+		}
+		if err := b.UnmarshalBinary(s[:len(s)-3]); !errors.Is(err, ErrState) {
+			t.Errorf("truncated: %v", err)
+		}
+	}
+}

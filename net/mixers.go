@@ -1,0 +1,75 @@
+package net
+
+import (
+	"fmt"
+
+	"github.com/hyperconn/hyperconn/hc"
+	"github.com/hyperconn/hyperconn/mhc"
+	"github.com/hyperconn/hyperconn/mhclite"
+	"github.com/hyperconn/hyperconn/shc"
+)
+
+// Mixer names accepted by NewMixer and Config.Mixer.
+const (
+	MixerResidual = "residual"  // plain residual x + F(x): n = 1, no parameters
+	MixerHC       = "hc"        // dynamic Hyper-Connections (DHC, with tanh)
+	MixerHCStatic = "hc-static" // static Hyper-Connections
+	MixerMHC      = "mhc"       // mHC, the paper's Fixed-20 Sinkhorn, unrolled backward
+	MixerMHCExact = "mhc-exact" // mHC with the exact projection and implicit backward
+	MixerMHCLite  = "mhclite"   // mHC-lite: convex combination of the n! permutations
+	MixerSHC      = "shc"       // spectral-sphere HC (s²HC)
+)
+
+// MaxLiteN is the largest stream count the mhclite mixer accepts: its
+// residual head has n! logits per token, 40320 at n = 8.
+const MaxLiteN = 8
+
+// MixerNames returns the names NewMixer accepts, baseline first, in a fixed
+// order. The slice is new on every call.
+func MixerNames() []string {
+	return []string{MixerResidual, MixerHC, MixerHCStatic, MixerMHC, MixerMHCExact, MixerMHCLite, MixerSHC}
+}
+
+// NewMixer returns the mixer called name for n streams of width c, with its
+// reference initialisation for the sub-layer of index layer (the HC family
+// reads stream layer mod n at init). The residual mixer ignores n: it always
+// has one stream. An unknown name, or sizes the mixer refuses, give an error
+// wrapping ErrConfig that names the offending field.
+func NewMixer(name string, n, c, layer int) (hc.Mixer, error) {
+	if name != MixerResidual && n < 1 {
+		return nil, fmt.Errorf("net: mixer %q: N = %d, want N ≥ 1: %w", name, n, ErrConfig)
+	}
+	if c < 1 {
+		return nil, fmt.Errorf("net: mixer %q: C = %d, want C ≥ 1: %w", name, c, ErrConfig)
+	}
+	var (
+		m   hc.Mixer
+		err error
+	)
+	switch name {
+	case MixerResidual:
+		return hc.Residual(c), nil
+	case MixerHC:
+		m, err = hc.New(hc.PaperConfig(n, c, layer))
+	case MixerHCStatic:
+		m, err = hc.New(hc.Config{N: n, C: c, Layer: layer})
+	case MixerMHC:
+		m, err = mhc.New(mhc.PaperConfig(n, c, layer))
+	case MixerMHCExact:
+		m, err = mhc.New(mhc.ExactConfig(n, c, layer))
+	case MixerMHCLite:
+		if n > MaxLiteN {
+			return nil, fmt.Errorf("net: mixer %q: N = %d > %d: mhclite mixes all n! permutations (%d at n = 8) and is refused above: %w",
+				name, n, MaxLiteN, 40320, ErrConfig)
+		}
+		m, err = mhclite.New(mhclite.PaperConfig(n, c, layer))
+	case MixerSHC:
+		m, err = shc.New(shc.PaperConfig(n, c, layer))
+	default:
+		return nil, fmt.Errorf("net: Mixer %q unknown, want one of %q: %w", name, MixerNames(), ErrConfig)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("net: mixer %q at layer %d: %w: %w", name, layer, ErrConfig, err)
+	}
+	return m, nil
+}

@@ -204,7 +204,19 @@ func readCheckpoint(path string) (*checkpoint, error) {
 	}
 	ck.batcher, rd = rd[:bl], rd[bl:]
 
-	model, err := NewModel(ck.hdr.Model)
+	// Refuse, before allocating, a header whose model could not fit the
+	// payload: the Linears alone hold Inputs·C + L·2h·C² weights.
+	mc := ck.hdr.Model
+	const maxDim = 1 << 20
+	for _, v := range []int{mc.Inputs, mc.Width, mc.Depth, mc.Hidden, mc.Classes, mc.N} {
+		if v > maxDim {
+			return nil, bad("model config %+v out of range", mc)
+		}
+	}
+	if est := uint64(max(mc.Inputs, 0)*max(mc.Width, 0)) + uint64(max(mc.Depth, 0))*2*uint64(max(mc.Hidden, 0))*uint64(max(mc.Width, 0))*uint64(max(mc.Width, 0)); est > uint64(len(rd))/24 {
+		return nil, bad("model config %+v does not fit a payload of %d bytes", mc, len(rd))
+	}
+	model, err := NewModel(mc)
 	if err != nil {
 		return nil, bad("model config: %v", err)
 	}

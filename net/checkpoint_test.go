@@ -165,3 +165,32 @@ func TestBatcherState(t *testing.T) {
 		}
 	}
 }
+
+// FuzzLoadModel feeds arbitrary bytes to LoadModel: it must return a model
+// or an error wrapping ErrCheckpoint, never panic.
+func FuzzLoadModel(f *testing.F) {
+	tr := smallRun(f, MixerMHC, TrainConfig{Steps: 1})
+	path := filepath.Join(f.TempDir(), "seed.ckpt")
+	if err := tr.Save(path); err != nil {
+		f.Fatal(err)
+	}
+	good, err := os.ReadFile(path)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add(good[:len(good)/3])
+	f.Add([]byte(checkpointMagic))
+	f.Add([]byte{})
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p := filepath.Join(dir, "f.ckpt")
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		m, err := LoadModel(p)
+		if (m == nil) == (err == nil) || (err != nil && !errors.Is(err, ErrCheckpoint)) {
+			t.Fatalf("model %v, error %v", m != nil, err)
+		}
+	})
+}

@@ -124,8 +124,10 @@
 // GELU and the loss are O(rows·width); an AdamW step is O(parameters).
 // A Model step costs about 6·rows·(Inputs·C + 2h·L·C²) flops plus the
 // mixers' per-token work (for mhc, (2n+n²)·nC multiply-adds per token and
-// block, forward, twice that backward). Measured on this machine (one
-// core): a step at depth 32, C = 128, batch 64 takes about 0.35 s.
+// block, forward, twice that backward). Measured on the development
+// machine (one core, BenchmarkStep): a training step at depth 32, C = 128,
+// batch 64, n = 4 takes 0.22 s for the residual baseline and 1.02–1.2
+// times that with a mixer (mhc: 1.17).
 //
 // # Data
 //

@@ -91,7 +91,9 @@ func jacobi(a []float64, p, q int, v, d []float64) int {
 				ak := a[k*p : k*p+p]
 				gamma := dot4(aj, ak)
 				alpha, beta := d[j], d[k]
-				if math.Abs(gamma) <= jacobiTol*math.Sqrt(alpha)*math.Sqrt(beta) {
+				// Skip converged pairs; the negated form also skips a pair
+				// whose test is NaN, so ζ below is never 0/0.
+				if !(math.Abs(gamma) > jacobiTol*math.Sqrt(alpha)*math.Sqrt(beta)) {
 					continue
 				}
 				rotated = true
@@ -114,7 +116,12 @@ func jacobi(a []float64, p, q int, v, d []float64) int {
 				if d[j] = alpha - t*gamma; d[j] < 0 {
 					d[j] = 0
 				}
-				d[k] = beta + t*gamma
+				// Either update can round below zero when the pair is nearly
+				// dependent: a negative squared norm would poison the test
+				// above with a NaN square root.
+				if d[k] = beta + t*gamma; d[k] < 0 {
+					d[k] = 0
+				}
 				if v != nil {
 					rotate(v[j*q:j*q+q], v[k*q:k*q+q], c, s)
 				}

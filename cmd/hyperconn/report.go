@@ -9,8 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"gonum.org/v1/gonum/mat"
-
 	"github.com/hyperconn/hyperconn/birkhoff"
 	"github.com/hyperconn/hyperconn/internal/logits"
 	"github.com/hyperconn/hyperconn/spectral"
@@ -270,7 +268,7 @@ func accuracy[F birkhoff.Float](method string, n int, d *draws, wantDrift bool) 
 			return r, c, err
 		}
 		dev := birkhoff.Deviation(h, n)
-		nerr := math.Abs(norm2(h, n) - 1)
+		nerr := math.Abs(spectral.Norm(h, n, n) - 1)
 		if r.Measure == measureSphere {
 			dev = math.Max(dev, nerr)
 		}
@@ -438,30 +436,4 @@ func backwardAmax(m []float64, n int) float64 {
 		a = math.Max(a, math.Abs(s))
 	}
 	return a
-}
-
-// norm2 is ‖H‖₂ by spectral.Norm. spectral.Norm returns NaN for some finite
-// rank-deficient matrices with repeated rows (the shc-structural matrix of
-// the no-matching family at n = 7 is one); for those, norm2 falls back to
-// gonum's LAPACK SVD so that the report stays finite.
-func norm2[F birkhoff.Float](h []F, n int) float64 {
-	v := spectral.Norm(h, n, n)
-	if !math.IsNaN(v) {
-		return v
-	}
-	a := mat.NewDense(n, n, nil)
-	for i := range n {
-		for j := range n {
-			v := float64(h[i*n+j])
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return math.NaN()
-			}
-			a.Set(i, j, v)
-		}
-	}
-	var svd mat.SVD
-	if !svd.Factorize(a, mat.SVDNone) {
-		return math.NaN()
-	}
-	return svd.Values(nil)[0]
 }

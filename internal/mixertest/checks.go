@@ -324,7 +324,7 @@ func (s *suite) nonfinite(t *testing.T) {
 // far checks the case's guarantee per token and on a 64-layer composite.
 func (s *suite) far(t *testing.T) {
 	if s.Guarantee == nil {
-		t.Logf("%s: no Guarantee: H_res is unconstrained; guarantee checks not applicable", s.Name)
+		t.Logf("%s: no Guarantee hook: this case promises no per-token bound; guarantee checks not applicable", s.Name)
 		return
 	}
 	const tokens = 16

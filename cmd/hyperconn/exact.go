@@ -35,7 +35,8 @@ methods:
                   σ = tanh(diag B), B the top-left (n−1)×(n−1) block of Z
   shc-normalised  spectral.Normalizer: H = Z/σ₁(Z)
 families: gauss1, gauss3, gauss5 (N(0,σ²)), near-identity (8I+N(0,1)),
-  no-matching (s = 30, n ≥ 3)
+  no-matching (s = 30, n ≥ 3); and, by name or "all": gauss10, no-matching40
+  (s = 40), range1000 (logits spread over [−1000, 0]: the log domain)
 Deviation: max |row or column sum − 1| (ds) for the first four methods; the
 sphere error max(|row or column sum − 1|, |‖H‖₂ − 1|) for the sHC ones.
 `
@@ -60,7 +61,7 @@ func runExact(args []string, stdout, stderr io.Writer) int {
 		seed     = fs.Uint64("seed", 1, "random seed")
 		dtypes   = fs.String("dtypes", "float32,float64", "element types: float32, float64 or all")
 		methods  = fs.String("methods", "all", "comma-separated methods (see above) or all")
-		fams     = fs.String("families", "all", "comma-separated input families (see above) or all")
+		fams     = fs.String("families", strings.Join(familySlugs()[:defaultFamilies], ","), "comma-separated input families (see above) or all")
 		timing   = fs.Bool("timing", true, "time forward and forward+backward (false: report 0, deterministic output)")
 		asJSON   = fs.Bool("json", false, "print JSON instead of a table")
 		out      = fs.String("out", "", "directory for results.json and the PNG+SVG plots (created if needed)")

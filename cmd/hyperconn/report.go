@@ -22,14 +22,22 @@ type family struct {
 
 // families are the input families of the report, in report order. The
 // index of a family seeds its draws, so selecting a subset does not change
-// the draws of the others.
+// the draws of the others. The first defaultFamilies are the default
+// selection; the rest complete the exactness families of the birkhoff tests
+// (σ = 10, s = 40, a logit range of 1000) and are selected by name or "all".
 var families = []family{
 	{"gauss1", logits.Gaussian(1)},
 	{"gauss3", logits.Gaussian(3)},
 	{"gauss5", logits.Gaussian(5)},
 	{"near-identity", logits.NearIdentity()},
 	{"no-matching", logits.NoMatching(30)},
+	{"gauss10", logits.Gaussian(10)},
+	{"no-matching40", logits.NoMatching(40)},
+	{"range1000", logits.WideRange(1000)},
 }
+
+// defaultFamilies is how many of families the report runs by default.
+const defaultFamilies = 5
 
 func familySlugs() []string {
 	var s []string

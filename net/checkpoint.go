@@ -31,6 +31,8 @@ type checkpointHeader struct {
 	Train  TrainConfig     `json:"train"`
 	Step   int             `json:"step"`
 	Params []checkpointPar `json:"params"`
+	// Params32 lists the float32 parameters of a Config.Float32 model.
+	Params32 []checkpointPar `json:"params32,omitempty"`
 }
 
 type checkpointPar struct {
@@ -46,6 +48,8 @@ type checkpointPar struct {
 //	magic "HCNETCK\0" | version uint32 | header length uint32 | JSON header
 //	| batcher state length uint64 | batcher state
 //	| float64 values of every parameter, then AdamW's m, then v
+//	| float32 values of every float32 parameter, then their m, then v
+//	  (a Config.Float32 model only)
 //	| SHA-256 of everything before it
 //
 // with little-endian integers and floats. It is written to a temporary
@@ -57,6 +61,11 @@ func (t *Trainer) Save(path string) error {
 	hdr := checkpointHeader{Model: m.cfg, Train: t.cfg, Step: t.opt.Steps()}
 	for i, p := range m.params {
 		hdr.Params = append(hdr.Params, checkpointPar{Name: m.names[i], Len: len(p.Value)})
+	}
+	if m.f32 != nil {
+		for i, p := range m.f32.arena.params {
+			hdr.Params32 = append(hdr.Params32, checkpointPar{Name: m.f32.arena.names[i], Len: len(p.Value)})
+		}
 	}
 	js, err := json.Marshal(hdr)
 	if err != nil {
@@ -86,8 +95,35 @@ func (t *Trainer) Save(path string) error {
 		if err := writeFloats(w, mom1); err != nil {
 			return err
 		}
-		return writeFloats(w, mom2)
+		if err := writeFloats(w, mom2); err != nil {
+			return err
+		}
+		if t.opt32 == nil {
+			return nil
+		}
+		for _, s := range [][]float32{m.f32.arena.value, t.opt32.m, t.opt32.v} {
+			if err := writeFloats32(w, s); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
+}
+
+// writeFloats32 writes s little-endian.
+func writeFloats32(w io.Writer, s []float32) error {
+	var buf [4 * 512]byte
+	for len(s) > 0 {
+		k := min(len(s), 512)
+		for i, v := range s[:k] {
+			binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(v))
+		}
+		if _, err := w.Write(buf[:4*k]); err != nil {
+			return err
+		}
+		s = s[k:]
+	}
+	return nil
 }
 
 // writeFloats writes s little-endian.
@@ -156,6 +192,8 @@ type checkpoint struct {
 	batcher []byte
 	model   *Model
 	m, v    []float64
+	m32     []float32 // AdamW moments of a Float32 model's float32 parameters
+	v32     []float32
 }
 
 // readCheckpoint reads, verifies and parses the checkpoint at path and
@@ -213,7 +251,7 @@ func readCheckpoint(path string) (*checkpoint, error) {
 			return nil, bad("model config %+v out of range", mc)
 		}
 	}
-	if est := uint64(max(mc.Inputs, 0)*max(mc.Width, 0)) + uint64(max(mc.Depth, 0))*2*uint64(max(mc.Hidden, 0))*uint64(max(mc.Width, 0))*uint64(max(mc.Width, 0)); est > uint64(len(rd))/24 {
+	if est := uint64(max(mc.Inputs, 0)*max(mc.Width, 0)) + uint64(max(mc.Depth, 0))*2*uint64(max(mc.Hidden, 0))*uint64(max(mc.Width, 0))*uint64(max(mc.Width, 0)); est > uint64(len(rd))/bytesPerWeight(mc) {
 		return nil, bad("model config %+v does not fit a payload of %d bytes", mc, len(rd))
 	}
 	model, err := NewModel(mc)
@@ -223,9 +261,26 @@ func readCheckpoint(path string) (*checkpoint, error) {
 	if len(ck.hdr.Params) != len(model.params) {
 		return nil, bad("%d parameters, the model has %d", len(ck.hdr.Params), len(model.params))
 	}
-	total := model.NumParams()
-	if uint64(len(rd)) != uint64(3*total)*8 {
-		return nil, bad("payload of %d bytes, want %d", len(rd), 3*total*8)
+	var total, total32 int // float64 and float32 parameter values
+	for _, p := range model.params {
+		total += len(p.Value)
+	}
+	if model.f32 != nil {
+		total32 = len(model.f32.arena.value)
+		a := model.f32.arena
+		if len(ck.hdr.Params32) != len(a.params) {
+			return nil, bad("%d float32 parameters, the model has %d", len(ck.hdr.Params32), len(a.params))
+		}
+		for i, p := range a.params {
+			if got := ck.hdr.Params32[i]; got.Name != a.names[i] || got.Len != len(p.Value) {
+				return nil, bad("float32 parameter %d is %q (%d values), want %q (%d)", i, got.Name, got.Len, a.names[i], len(p.Value))
+			}
+		}
+	} else if len(ck.hdr.Params32) != 0 {
+		return nil, bad("float32 parameters in a float64 model")
+	}
+	if want := uint64(3*total)*8 + uint64(3*total32)*4; uint64(len(rd)) != want {
+		return nil, bad("payload of %d bytes, want %d", len(rd), want)
 	}
 	for i, p := range model.params {
 		if got := ck.hdr.Params[i]; got.Name != model.names[i] || got.Len != len(p.Value) {
@@ -249,8 +304,35 @@ func readCheckpoint(path string) (*checkpoint, error) {
 	ck.m, ck.v = make([]float64, total), make([]float64, total)
 	next(ck.m)
 	next(ck.v)
+	if total32 > 0 {
+		next32 := func(dst []float32) {
+			for i := range dst {
+				dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(rd))
+				rd = rd[4:]
+			}
+		}
+		a := &model.f32.arena
+		next32(a.value)
+		for j, v := range a.value {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return nil, bad("float32 parameter value %d = %v", j, v)
+			}
+		}
+		ck.m32, ck.v32 = make([]float32, total32), make([]float32, total32)
+		next32(ck.m32)
+		next32(ck.v32)
+	}
 	ck.model = model
 	return ck, nil
+}
+
+// bytesPerWeight is what one Linear weight takes in a checkpoint's payload:
+// a value and two moments, in float64, or in float32 for a Float32 model.
+func bytesPerWeight(mc Config) uint64 {
+	if mc.Float32 {
+		return 3 * 4
+	}
+	return 3 * 8
 }
 
 // LoadModel reads the model stored in a checkpoint written by
@@ -284,6 +366,11 @@ func Resume(path string, train *Dataset) (*Trainer, error) {
 	}
 	if err := t.batcher.UnmarshalBinary(ck.batcher); err != nil {
 		return nil, fmt.Errorf("net: resume %s: %w: %w", path, ErrCheckpoint, err)
+	}
+	if t.opt32 != nil {
+		copy(t.opt32.m, ck.m32)
+		copy(t.opt32.v, ck.v32)
+		t.opt32.step = ck.hdr.Step
 	}
 	return t, nil
 }

@@ -96,9 +96,22 @@
 // random upstream gradient; measured relative errors are ~1e-10 for the
 // layers and ≤ 6e-8 for whole 3-block nets with every mixer.
 //
+// # float32
+//
+// Config.Float32 computes the embedding, every block's RMSNorm and MLP, the
+// final norm and the head in float32: weights, activations, gradients and
+// AdamW moments, with products through Sgemm. The residual streams, the
+// mixers and the loss stay float64, converted at the branch boundaries.
+// Params then holds the mixers' tensors and Params32 the others;
+// checkpoints store both. Gradient checks run on the float64 path; a
+// 200-step float32 run ends within 1% relative loss of the float64 one
+// (measured ~1e-5).
+//
 // # Invariants and numerics
 //
-//   - GELU is the exact erf form x·Φ(x), not the tanh approximation.
+//   - GELU is the exact erf form x·Φ(x), not the tanh approximation
+//     (on the float32 path, Config.Float32, erf is a rational approximation
+//     with error below 1e-6).
 //   - RMSNorm divides by √(mean(x²) + ε) with ε = DefaultRMSEps = 1e-6.
 //   - SoftmaxCrossEntropy shifts each row by its maximum, so every finite
 //     logit is safe; the gradient of each row sums to zero.

@@ -7,9 +7,9 @@ import (
 	"math/rand/v2"
 
 	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
 
 	"github.com/hyperconn/hyperconn/hc"
+	"github.com/hyperconn/hyperconn/internal/gemm"
 )
 
 var (
@@ -43,52 +43,6 @@ func newParam(name string, k int, noDecay bool) Param {
 // DefaultRMSEps is the ε added to the mean square inside RMSNorm's square
 // root when a zero RMSNorm.Eps is given (the LLaMA reference value).
 const DefaultRMSEps = 1e-6
-
-// Tile sizes for the GEMMs issued by Linear. gonum's pure-Go Dgemm goes
-// parallel, and allocates a channel and one goroutine per 64×64 block of C,
-// once C spans four or more such blocks; calling it on C tiles of at most
-// 64×192 keeps it on its serial kernel, so Linear never allocates. The inner
-// loops are the same assembly AXPY kernels either way.
-const (
-	gemmTileRows = 64
-	gemmTileCols = 192
-)
-
-// gemm computes C = op(A)·op(B) + beta·C with C m×n, tile by tile (see
-// gemmTileRows). The operands are row-major with strides lda, ldb, ldc.
-func gemm(tA, tB blas.Transpose, m, n, k int, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
-	if m == 0 || n == 0 {
-		return
-	}
-	if k == 0 { // op(A)·op(B) is zero; the operands may be empty slices.
-		for i := range m {
-			for j := range c[i*ldc : i*ldc+n] {
-				c[i*ldc+j] *= beta
-			}
-		}
-		return
-	}
-	for i0 := 0; i0 < m; i0 += gemmTileRows {
-		mi := min(gemmTileRows, m-i0)
-		var as blas64.General
-		if tA == blas.NoTrans {
-			as = blas64.General{Rows: mi, Cols: k, Stride: lda, Data: a[i0*lda:]}
-		} else {
-			as = blas64.General{Rows: k, Cols: mi, Stride: lda, Data: a[i0:]}
-		}
-		for j0 := 0; j0 < n; j0 += gemmTileCols {
-			nj := min(gemmTileCols, n-j0)
-			var bs blas64.General
-			if tB == blas.NoTrans {
-				bs = blas64.General{Rows: k, Cols: nj, Stride: ldb, Data: b[j0:]}
-			} else {
-				bs = blas64.General{Rows: nj, Cols: k, Stride: ldb, Data: b[j0*ldb:]}
-			}
-			cs := blas64.General{Rows: mi, Cols: nj, Stride: ldc, Data: c[i0*ldc+j0:]}
-			blas64.Gemm(tA, tB, 1, as, bs, beta, cs)
-		}
-	}
-}
 
 // Linear is the affine map y = x·W + b applied to every row of a batch:
 // x is rows×In, W is In×Out, b has Out entries and y is rows×Out, all
@@ -138,7 +92,7 @@ func (l *Linear) Forward(dst, x []float64, rows int) {
 	for r := range rows {
 		copy(dst[r*l.Out:(r+1)*l.Out], l.B.Value)
 	}
-	gemm(blas.NoTrans, blas.NoTrans, rows, l.Out, l.In, x, l.In, l.W.Value, l.Out, 1, dst, l.Out)
+	gemm.Mul(blas.NoTrans, blas.NoTrans, rows, l.Out, l.In, 1, x, l.In, l.W.Value, l.Out, 1, dst, l.Out)
 }
 
 // Backward takes the forward input x and the gradient dy of the loss with
@@ -151,7 +105,7 @@ func (l *Linear) Backward(dx, dy, x []float64, rows int) {
 	if rows < 0 || len(x) != rows*l.In || len(dy) != rows*l.Out || (dx != nil && len(dx) != rows*l.In) {
 		panic(ErrShape)
 	}
-	gemm(blas.Trans, blas.NoTrans, l.In, l.Out, rows, x, l.In, dy, l.Out, 1, l.W.Grad, l.Out)
+	gemm.Mul(blas.Trans, blas.NoTrans, l.In, l.Out, rows, 1, x, l.In, dy, l.Out, 1, l.W.Grad, l.Out)
 	db := l.B.Grad
 	for r := range rows {
 		for j, v := range dy[r*l.Out : (r+1)*l.Out] {
@@ -159,7 +113,7 @@ func (l *Linear) Backward(dx, dy, x []float64, rows int) {
 		}
 	}
 	if dx != nil {
-		gemm(blas.NoTrans, blas.Trans, rows, l.In, l.Out, dy, l.Out, l.W.Value, l.Out, 0, dx, l.In)
+		gemm.Mul(blas.NoTrans, blas.Trans, rows, l.In, l.Out, 1, dy, l.Out, l.W.Value, l.Out, 0, dx, l.In)
 	}
 }
 

@@ -167,6 +167,7 @@ type Trainer struct {
 	cfg      TrainConfig
 	data     *Dataset
 	opt      *AdamW
+	opt32    *adamW32 // the float32 parameters of a Config.Float32 model; nil otherwise
 	sched    Schedule
 	batcher  *Batcher
 	x        []float64
@@ -202,8 +203,13 @@ func NewTrainer(m *Model, train *Dataset, cfg TrainConfig) (*Trainer, error) {
 	if err != nil {
 		return nil, err
 	}
+	var opt32 *adamW32
+	if m.f32 != nil {
+		opt32 = newAdamW32(&m.f32.arena, opt.Config())
+	}
 	b := min(cfg.Batch, data.N)
 	return &Trainer{
+		opt32:   opt32,
 		model:   m,
 		cfg:     cfg,
 		data:    data,
@@ -256,8 +262,11 @@ func (t *Trainer) Step() (StepLog, error) {
 		return StepLog{}, t.diverge(step, fmt.Sprintf("loss %.4g above MaxLoss %g", loss, t.cfg.MaxLoss))
 	}
 	t.opt.ZeroGrad()
+	if t.opt32 != nil {
+		t.opt32.zeroGrad()
+	}
 	t.model.Backward()
-	gn := ClipGradNorm(t.model.Params(), t.cfg.ClipNorm)
+	gn, scale32 := t.clip()
 	if math.IsNaN(gn) || math.IsInf(gn, 0) {
 		return StepLog{}, t.diverge(step, fmt.Sprintf("gradient norm %v", gn))
 	}
@@ -265,12 +274,43 @@ func (t *Trainer) Step() (StepLog, error) {
 	if err := t.opt.Step(lr); err != nil {
 		return StepLog{}, t.diverge(step, err.Error())
 	}
+	if t.opt32 != nil {
+		t.opt32.stepScaled(lr, scale32)
+	}
 	rec := StepLog{Step: step, Loss: loss, Accuracy: float64(correct) / float64(r), GradNorm: gn, LR: lr}
 	t.log = append(t.log, rec)
 	if e := t.cfg.DiagEvery; e > 0 && (step%e == 0 || step == t.cfg.Steps) {
 		t.diags = append(t.diags, DiagRecord{Step: step, Diagnostics: t.model.Diagnose(t.cfg.DiagSamples)})
 	}
 	return rec, nil
+}
+
+// clip clips the global gradient norm to ClipNorm and returns the norm
+// before clipping. On the float64 path it is ClipGradNorm. On the float32
+// path the norm covers both kinds of parameters; the float64 gradients are
+// scaled in place and the float32 ones' factor is returned, for AdamW to
+// apply on the fly (one pass over them fewer).
+func (t *Trainer) clip() (norm, scale32 float64) {
+	if t.opt32 == nil {
+		return ClipGradNorm(t.model.Params(), t.cfg.ClipNorm), 1
+	}
+	ss := t.opt32.sumSquares()
+	for _, p := range t.model.Params() {
+		for _, g := range p.Grad {
+			ss += g * g
+		}
+	}
+	norm = math.Sqrt(ss)
+	if limit := t.cfg.ClipNorm; limit > 0 && norm > limit && !math.IsInf(norm, 0) {
+		scale32 = limit / norm
+		for _, p := range t.model.Params() {
+			for i := range p.Grad {
+				p.Grad[i] *= scale32
+			}
+		}
+		return norm, scale32
+	}
+	return norm, 1
 }
 
 // diverge records the divergence of step and returns its error.

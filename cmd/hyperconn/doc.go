@@ -4,6 +4,7 @@
 //
 //	hyperconn <command> [flags]
 //	hyperconn exact [flags]   the exactness report
+//	hyperconn depth [flags]   depth-stability experiments on MNIST
 //	hyperconn -h              the list of commands
 //
 // Every command follows the same conventions: "-h" prints its usage on
@@ -83,6 +84,57 @@
 // stochastic methods that drift_ shows on top of each other at 1).
 //
 // The default run (808 rows) takes about 10–20 seconds on two cores.
+//
+// # hyperconn depth
+//
+// The depth-stability sweep trains the MNIST classifier of package net
+// (embedding → L hyper-connected pre-norm MLP blocks of width C with n
+// streams → head) once per mixer (-mixers: residual, hc, hc-static, mhc,
+// mhc-exact, mhclite, shc) and depth (-depths), with AdamW, -lr peak, a
+// warmup of steps/10 and a linear decay to lr/20, weight decay 0.01,
+// gradient clipping at 1, on the first -subset training images in batches
+// of -batch drawn by a Batcher seeded with -seed (which also seeds the
+// weights), for -steps steps (or -epochs passes). It then scores the first
+// -test test images and runs the first 256 of them through the network to
+// measure its residual matrices with net's Model.Diagnose (SPEC §6): the
+// composite M = H̄_L···H̄_1 of the token-averaged matrices, its forward and
+// backward Amax (row and column sums: row i of H builds output stream i),
+// σ_min, ‖M − J‖₂ and effective rank; the same Amax averaged over the
+// per-token composites of 16 sampled tokens; the worst doubly stochastic
+// deviation and sphere error |σ₁ − 1| over single tokens and blocks; and
+// the largest gradient norm. A run that diverges (a NaN, an infinity or a
+// batch loss above 100) stops there and is reported as diverged, not as a
+// failure; values that cannot be measured on it are null in JSON and empty
+// in CSV.
+//
+// Experiments run -jobs at a time (default GOMAXPROCS), the deepest first,
+// each on one thread (gemm.SetThreads(1)), so that the results do not
+// depend on -jobs. The output directory -out holds
+//
+//	results.json   {"command": "depth", "complete": …, "config": {…},
+//	               "training": {…}, "records": [one per mixer × depth]}
+//	results.csv    the records as rows, the same fields as columns
+//	runs/<mixer>_L<depth>.json   the run file: key, record, batch losses and
+//	               per-block diagnostics (Amax curves, identity distances,
+//	               token-averaged H_res)
+//	runs/<mixer>_L<depth>.csv    step log: step, loss, accuracy, grad_norm, lr
+//	loss, amax, accuracy, identity, heatmap (.png and .svg)   the plots
+//
+// README.md ("hyperconn depth") documents every field. Every file is
+// written atomically. Ctrl-C (SIGINT or SIGTERM) stops the sweep between
+// two training steps: the finished experiments are saved, the unfinished
+// ones leave nothing, results.json says "complete": false, no plot is
+// drawn, and the command exits 1. With -resume an experiment whose run file
+// exists and whose key — mixer, depth, n, C, steps, batch, learning rates,
+// warmup, weight decay, seed, training and test sizes, the diagnostic
+// settings and a format version — equals the current one is loaded instead
+// of run; any changed hyperparameter runs it again.
+//
+// The defaults (all seven mixers at depths 8, 16, 32, C = 32, n = 4, 300
+// steps of 64 images) take 1m38s on two idle cores (2m23s beside another
+// core-bound job): HC's composite forward Amax grows to 5.5 at depth 32
+// while the doubly stochastic and spectral-sphere mixers stay at 1; see
+// Example_depth for a small sweep.
 //
 // # Example
 //

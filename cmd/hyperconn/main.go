@@ -24,6 +24,9 @@ var commands = []command{
 	{"exact", "exactness report: how close each projection (Sinkhorn Fixed-20, Tolerance,\n" +
 		"Exact, mHC-lite, sHC structural and normalised) comes to its manifold,\n" +
 		"the drift of a deep product, and the cost per projection", runExact},
+	{"depth", "depth-stability experiments: train the MNIST network of package net\n" +
+		"with each mixer at each depth, measure its residual matrices (composite\n" +
+		"Amax, σ_min, ‖M−J‖₂, DS deviation), write results and plots", runDepth},
 }
 
 // usage returns the top-level usage text.

@@ -42,11 +42,29 @@ func TestUsageErrors(t *testing.T) {
 		{"stray argument", []string{"exact", "extra"}, `hyperconn exact: unexpected argument "extra"`},
 		{"plot-n not selected", []string{"exact", "--n", "4", "--plot-n", "5"}, "hyperconn exact: -plot-n 5: not among the sizes"},
 		{"no rows", []string{"exact", "--methods", "mhclite", "--n", "9-10"}, "hyperconn exact: the selection has no rows"},
+		{"depth unknown flag", []string{"depth", "--bogus"}, "hyperconn depth: flag provided but not defined: -bogus"},
+		{"depth negative depth", []string{"depth", "--depths", "8,-4"}, `hyperconn depth: -depths: "-4" is not an integer or range`},
+		{"depth zero depth", []string{"depth", "--depths", "0"}, `hyperconn depth: -depths: "0" is not an integer or range`},
+		{"depth n = 0", []string{"depth", "--n", "0"}, "hyperconn depth: -n 0: want 1 ≤ n ≤ 64"},
+		{"depth unknown mixer", []string{"depth", "--mixers", "hc,dhc"}, `hyperconn depth: -mixers: unknown value "dhc"`},
+		{"depth mhclite n", []string{"depth", "--mixers", "mhclite", "--n", "9"}, "hyperconn depth: -n 9: mhclite mixes all n! permutations"},
+		{"depth zero steps", []string{"depth", "--steps", "0"}, "hyperconn depth: -steps 0: want at least 1"},
+		{"depth steps and epochs", []string{"depth", "--steps", "10", "--epochs", "1"}, "hyperconn depth: -steps and -epochs are exclusive"},
+		{"depth bad lr", []string{"depth", "--lr", "-1"}, "hyperconn depth: -lr -1: want a positive finite value"},
+		{"depth NaN lr", []string{"depth", "--lr", "NaN"}, "hyperconn depth: -lr NaN: want a positive finite value"},
+		{"depth zero batch", []string{"depth", "--batch", "0"}, "hyperconn depth: -batch 0: want at least 1"},
+		{"depth zero test", []string{"depth", "--test", "0"}, "hyperconn depth: -test 0: want at least 1"},
+		{"depth zero jobs", []string{"depth", "--jobs", "0"}, "hyperconn depth: -jobs 0: want at least 1"},
+		{"depth negative heatmap layer", []string{"depth", "--heatmap-layer", "-1"}, "hyperconn depth: -heatmap-layer -1: want at least 0"},
+		{"depth stray argument", []string{"depth", "hc"}, `hyperconn depth: unexpected argument "hc"`},
+		// Checked against the data once it is loaded, still before writing.
+		{"depth subset too large", []string{"depth", "--subset", "60001"}, "hyperconn depth: -subset 60001: the training set has 60000 images"},
+		{"depth test too large", []string{"depth", "--test", "10001"}, "hyperconn depth: -test 10001: the test set has 10000 images"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out")
 			args := tc.args
-			if len(args) > 0 && args[0] == "exact" {
+			if len(args) > 0 && (args[0] == "exact" || args[0] == "depth") {
 				args = append(slices.Clone(args), "--out", out)
 			}
 			status, stdout, stderr := runCLI(args...)
@@ -71,7 +89,7 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
-	for _, args := range [][]string{{"-h"}, {"--help"}, {"help"}, {"exact", "-h"}, {"exact", "--help"}} {
+	for _, args := range [][]string{{"-h"}, {"--help"}, {"help"}, {"exact", "-h"}, {"exact", "--help"}, {"depth", "-h"}} {
 		status, stdout, stderr := runCLI(args...)
 		if status != exitOK || stderr != "" {
 			t.Errorf("%v: status %d, stderr %q; want 0 and nothing", args, status, stderr)
@@ -86,9 +104,18 @@ func TestHelp(t *testing.T) {
 			t.Errorf("exact -h does not mention %s", want)
 		}
 	}
+	_, stdout, _ = runCLI("depth", "-h")
+	for _, want := range []string{"-mixers", "-depths", "-n", "-width", "-steps", "-epochs", "-batch", "-lr", "-seed",
+		"-subset", "-test", "-jobs", "-out", "-json", "-resume", "-heatmap-layer", "mhc-exact"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("depth -h does not mention %s", want)
+		}
+	}
 	_, stdout, _ = runCLI("-h")
-	if !strings.Contains(stdout, "exact") {
-		t.Errorf("hyperconn -h does not list the exact command:\n%s", stdout)
+	for _, cmd := range []string{"exact", "depth"} {
+		if !strings.Contains(stdout, "  "+cmd+" ") {
+			t.Errorf("hyperconn -h does not list the %s command:\n%s", cmd, stdout)
+		}
 	}
 }
 

@@ -1,60 +1,357 @@
-// Package gemm is the one place hyperconn multiplies dense matrices: a
-// general matrix product over row-major slices that stays on gonum's serial
-// kernel, so that it never allocates and composes with the callers' own
-// token-parallel goroutines.
-//
-// gonum's pure-Go Dgemm goes parallel, allocating a channel and a goroutine
-// per 64×64 block of the result, once the result spans four or more such
-// blocks. Mul cuts the result into tiles of at most TileRows×TileCols (3
-// blocks), each of which gonum computes serially with the same assembly
-// kernels.
 package gemm
 
 import (
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
 	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/blas/gonum"
 )
 
-// Tile sizes of Mul: a tile covers at most three of gonum's 64×64 blocks.
+// Tile sizes of the pure-Go path: a tile covers at most three of gonum's
+// 64×64 blocks, so gonum computes it on its serial kernel.
 const (
 	TileRows = 64
 	TileCols = 192
 )
 
+// MinParallel is the smallest product, in multiply-adds (m·n·k), that the
+// pure-Go path splits across its helper goroutines: below it the hand-off
+// (a few microseconds) costs more than it saves.
+const MinParallel = 1 << 17
+
+var (
+	// ErrThreads is the panic value of SetThreads for a count below 1.
+	ErrThreads = errors.New("gemm: thread count below 1")
+
+	// ErrBackend is wrapped by the error Use returns for a backend that
+	// is not compiled into the binary.
+	ErrBackend = errors.New("gemm: backend not available")
+)
+
+// Backend names a BLAS implementation behind Mul and Mul32.
+type Backend int
+
+// The backends. Gonum is always available; OpenBLAS only in binaries built
+// with -tags openblas.
+const (
+	Gonum    Backend = iota // gonum's pure-Go assembly kernels, tiled (the default build)
+	OpenBLAS                // OpenBLAS through gonum.org/v1/netlib (cgo)
+)
+
+// String returns "gonum" or "openblas".
+func (b Backend) String() string {
+	switch b {
+	case Gonum:
+		return "gonum"
+	case OpenBLAS:
+		return "openblas"
+	}
+	return fmt.Sprintf("Backend(%d)", int(b))
+}
+
+// current is the backend in use; it is written only by Use.
+var current = Gonum
+
+// Current returns the backend Mul and Mul32 use.
+func Current() Backend { return current }
+
+// Available reports the backends compiled into the binary, Gonum first.
+func Available() []Backend {
+	if haveOpenBLAS {
+		return []Backend{Gonum, OpenBLAS}
+	}
+	return []Backend{Gonum}
+}
+
+// Use switches Mul, Mul32 and gonum's blas64 and blas32 packages (so
+// gonum's mat too) to backend b. It returns an error wrapping ErrBackend,
+// and changes nothing, if b is not compiled in. Use changes process-wide
+// state: call it before any goroutine multiplies, not during. A binary
+// built with -tags openblas starts on OpenBLAS; Use(Gonum) lets one binary
+// time both.
+func Use(b Backend) error {
+	switch {
+	case b == Gonum:
+		blas64.Use(gonum.Implementation{})
+		blas32.Use(gonum.Implementation{})
+	case b == OpenBLAS && haveOpenBLAS:
+		useOpenBLAS()
+	default:
+		return fmt.Errorf("gemm: backend %v: %w (build with -tags openblas and libopenblas-dev installed)", b, ErrBackend)
+	}
+	current = b
+	return nil
+}
+
 // Mul computes C = alpha·op(A)·op(B) + beta·C with C m×n and the inner
-// dimension k. A, B and C are row-major with strides lda, ldb and ldc; op is
-// the transpose when tA (tB) is blas.Trans. With k = 0 it scales C by beta.
+// dimension k, in float64. A, B and C are row-major with strides lda, ldb
+// and ldc; op is the transpose when tA (tB) is blas.Trans. With k = 0 it
+// scales C by beta. C must not overlap A or B. Mul never allocates. It may
+// be called from several goroutines at once.
+//
+// On Gonum, Mul computes C tile by tile (see TileRows) on gonum's serial
+// kernel and, when Threads() > 1 and the product has at least MinParallel
+// multiply-adds, splits the tiles between the calling goroutine and
+// Threads()−1 persistent helpers. On OpenBLAS it is one cblas_dgemm call,
+// which blocks and threads by itself.
 func Mul(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
 	if k == 0 {
-		for i := range m {
-			row := c[i*ldc : i*ldc+n]
-			for j := range row {
-				row[j] *= beta
-			}
-		}
+		scale(beta, m, n, c, ldc)
 		return
 	}
+	if current == OpenBLAS {
+		blas64.Implementation().Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	if !parallel(m, n, k) {
+		tiled64(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	j := &pool.j64
+	*j = job[float64]{tA: tA, tB: tB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, kernel: tiled64}
+	run(j)
+	*j = job[float64]{}
+	pool.busy.Unlock()
+}
+
+// Mul32 is Mul in float32 (BLAS Sgemm), with the same layout, rules and
+// backends.
+func Mul32(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		scale(beta, m, n, c, ldc)
+		return
+	}
+	if current == OpenBLAS {
+		blas32.Implementation().Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	if !parallel(m, n, k) {
+		tiled32(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	j := &pool.j32
+	*j = job[float32]{tA: tA, tB: tB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, kernel: tiled32}
+	run(j)
+	*j = job[float32]{}
+	pool.busy.Unlock()
+}
+
+// scale multiplies the m×n matrix c by beta.
+func scale[F float32 | float64](beta F, m, n int, c []F, ldc int) {
+	for i := range m {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// job is one parallel pure-Go product, cut into parts that are disjoint
+// blocks of rows (or of columns) of C. The pool owns one job per element
+// type, used by the Mul that holds pool.busy, so that no call allocates.
+type job[F float32 | float64] struct {
+	tA, tB      blas.Transpose
+	m, n, k     int
+	alpha, beta F
+	a, b, c     []F
+	lda, ldb    int
+	ldc         int
+	kernel      func(tA, tB blas.Transpose, m, n, k int, alpha F, a []F, lda int, b []F, ldb int, beta F, c []F, ldc int)
+	parts       int
+	byRows      bool
+	next        atomicInt
+	wg          sync.WaitGroup
+}
+
+// atomicInt is the part counter of a job.
+type atomicInt = atomic.Int64
+
+// part computes rows (byRows) or columns [lo, hi) of C.
+func (j *job[F]) part(p int) {
+	if j.byRows {
+		lo, hi := split(j.m, j.parts, p)
+		a := j.a[lo:]
+		if j.tA == blas.NoTrans {
+			a = j.a[lo*j.lda:]
+		}
+		j.kernel(j.tA, j.tB, hi-lo, j.n, j.k, j.alpha, a, j.lda, j.b, j.ldb, j.beta, j.c[lo*j.ldc:], j.ldc)
+		return
+	}
+	lo, hi := split(j.n, j.parts, p)
+	b := j.b[lo:]
+	if j.tB == blas.Trans {
+		b = j.b[lo*j.ldb:]
+	}
+	j.kernel(j.tA, j.tB, j.m, hi-lo, j.k, j.alpha, j.a, j.lda, b, j.ldb, j.beta, j.c[lo:], j.ldc)
+}
+
+// work takes parts from the shared counter until none is left.
+func (j *job[F]) work() {
+	for {
+		p := int(j.next.Add(1) - 1)
+		if p >= j.parts {
+			return
+		}
+		j.part(p)
+	}
+}
+
+// helped is implemented by job[float32] and job[float64]: what a helper
+// goroutine runs.
+type helped interface {
+	work()
+	done()
+}
+
+func (j *job[F]) done() { j.wg.Done() }
+
+// split returns the bounds of part p of [0, total) cut into parts ranges
+// whose sizes are multiples of 8 (SIMD friendly) except the last.
+func split(total, parts, p int) (lo, hi int) { return splitGrain(total, parts, p, 8) }
+
+// pool holds the helpers of the pure-Go path: threads−1 goroutines that
+// block on tasks. busy is held by the one Mul that is using them; a Mul
+// that finds it taken (another goroutine is multiplying in parallel, as the
+// token-parallel mixers do) runs serially instead, so the helpers never
+// queue and the total parallelism never exceeds threads.
+var pool struct {
+	busy    sync.Mutex // held by the parallel Mul in progress
+	j64     job[float64]
+	j32     job[float32]
+	rj      rangeJob
+	mu      sync.Mutex // guards started
+	started int
+	tasks   chan helped
+}
+
+// threads is the current thread count (see SetThreads).
+var threads atomic.Int32
+
+func init() {
+	threads.Store(int32(runtime.GOMAXPROCS(0)))
+}
+
+// Threads returns the number of threads one Mul may use.
+func Threads() int { return int(threads.Load()) }
+
+// SetThreads sets how many threads one call of Mul or Mul32 may use, and
+// returns the previous count. On Gonum that is the calling goroutine plus
+// k−1 persistent helper goroutines; on OpenBLAS it calls
+// openblas_set_num_threads(k). The default is GOMAXPROCS at start-up: one
+// run uses every core. A program that runs one experiment per core (the
+// CLI's sweep mode) calls SetThreads(1) first, so that the runs do not
+// compete for cores. SetThreads panics with ErrThreads if k < 1.
+func SetThreads(k int) int {
+	if k < 1 {
+		panic(ErrThreads)
+	}
+	old := int(threads.Swap(int32(k)))
+	if haveOpenBLAS {
+		setOpenBLASThreads(k)
+	}
+	return old
+}
+
+// parallel reports whether a product of m·n·k multiply-adds runs on the
+// helpers; when true the caller holds pool.busy and must release it.
+func parallel(m, n, k int) bool {
+	return Threads() > 1 && m*n*k >= MinParallel && (m >= 16 || n >= 16) && pool.busy.TryLock()
+}
+
+// run computes the product of j across the calling goroutine and the
+// helpers. Two parts per thread balance uneven tiles; it cuts the longer
+// side of C.
+func run[F float32 | float64](j *job[F]) {
+	t := Threads()
+	j.byRows = j.m >= j.n
+	side := j.n
+	if j.byRows {
+		side = j.m
+	}
+	j.parts = min(2*t, (side+7)/8)
+	helpers := min(t-1, j.parts-1)
+	j.next.Store(0)
+	tasks := startHelpers(helpers)
+	j.wg.Add(helpers)
+	for range helpers {
+		tasks <- j
+	}
+	j.work()
+	j.wg.Wait()
+}
+
+// startHelpers makes sure at least k helper goroutines exist.
+func startHelpers(k int) chan helped {
+	pool.mu.Lock()
+	defer pool.mu.Unlock()
+	if pool.tasks == nil {
+		pool.tasks = make(chan helped, 64)
+	}
+	for ; pool.started < k; pool.started++ {
+		go helper(pool.tasks)
+	}
+	return pool.tasks
+}
+
+func helper(tasks <-chan helped) {
+	for j := range tasks {
+		j.work()
+		j.done()
+	}
+}
+
+// tiled64 computes a float64 product tile by tile on gonum's serial kernel
+// (never another backend: the tiling exists for gonum's allocation
+// behaviour only).
+func tiled64(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
 	for i0 := 0; i0 < m; i0 += TileRows {
 		mi := min(TileRows, m-i0)
-		var as blas64.General
-		if tA == blas.Trans {
-			as = blas64.General{Rows: k, Cols: mi, Stride: lda, Data: a[i0:]}
-		} else {
-			as = blas64.General{Rows: mi, Cols: k, Stride: lda, Data: a[i0*lda:]}
+		ai := a[i0:]
+		if tA == blas.NoTrans {
+			ai = a[i0*lda:]
 		}
 		for j0 := 0; j0 < n; j0 += TileCols {
 			nj := min(TileCols, n-j0)
-			var bs blas64.General
+			bj := b[j0:]
 			if tB == blas.Trans {
-				bs = blas64.General{Rows: nj, Cols: k, Stride: ldb, Data: b[j0*ldb:]}
-			} else {
-				bs = blas64.General{Rows: k, Cols: nj, Stride: ldb, Data: b[j0:]}
+				bj = b[j0*ldb:]
 			}
-			cs := blas64.General{Rows: mi, Cols: nj, Stride: ldc, Data: c[i0*ldc+j0:]}
-			blas64.Gemm(tA, tB, alpha, as, bs, beta, cs)
+			gonum.Implementation{}.Dgemm(tA, tB, mi, nj, k, alpha, ai, lda, bj, ldb, beta, c[i0*ldc+j0:], ldc)
+		}
+	}
+}
+
+// tiled32 is tiled64 in float32.
+func tiled32(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	for i0 := 0; i0 < m; i0 += TileRows {
+		mi := min(TileRows, m-i0)
+		ai := a[i0:]
+		if tA == blas.NoTrans {
+			ai = a[i0*lda:]
+		}
+		for j0 := 0; j0 < n; j0 += TileCols {
+			nj := min(TileCols, n-j0)
+			bj := b[j0:]
+			if tB == blas.Trans {
+				bj = b[j0*ldb:]
+			}
+			gonum.Implementation{}.Sgemm(tA, tB, mi, nj, k, alpha, ai, lda, bj, ldb, beta, c[i0*ldc+j0:], ldc)
 		}
 	}
 }

@@ -23,11 +23,12 @@
 // cell is labelled with its value.
 //
 // Grid arranges panels (any *plot.Plot, nil for an empty cell) in rows of Cols
-// with aligned axes.
+// with aligned axes. Tiles arranges figures of any kind (the figures of heat
+// maps, say) in rows of Cols equal cells, without aligning anything.
 //
 // # Saving
 //
-// Save writes one Drawer (a *plot.Plot, a Grid, the figure of a HeatMap) to a
+// Save writes one Drawer (a *plot.Plot, a Grid, Tiles, the figure of a HeatMap) to a
 // .png or .svg path; SaveAll writes base.png and base.svg. Each file is
 // first drawn into memory, then written to a temporary file in the destination
 // directory and renamed over the destination: an error at any stage (bad

@@ -1,0 +1,297 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hyperconn/hyperconn/net"
+)
+
+const depthSynopsis = `usage: hyperconn depth [flags]
+
+Depth-stability experiments: trains the MNIST classifier of package net with
+each -mixers mixer at each of -depths blocks, one experiment per core, then
+measures the residual matrices of the trained network (SPEC §6) and writes
+results.json, results.csv, one step log and one run file per experiment and
+PNG + SVG plots into -out, with a summary table on stdout.
+
+mixers: residual (plain pre-norm residual, n = 1), hc (dynamic HC),
+  hc-static, mhc (the paper's 20 Sinkhorn sweeps), mhc-exact (exact
+  projection), mhclite (n ≤ 8), shc (spectral sphere); or all
+Ctrl-C stops cleanly: finished experiments stay saved, and a re-run with
+-resume skips every experiment whose saved key (mixer, depth and every
+hyperparameter) matches.
+`
+
+// Training settings the command does not expose as flags. They are part of
+// every experiment's key, so changing them here invalidates saved results.
+const (
+	depthHidden      = net.DefaultHidden // MLP expansion h
+	depthWarmupFrac  = 10                // warmup = steps / depthWarmupFrac
+	depthMinLRFrac   = 20                // the schedule decays to lr / depthMinLRFrac
+	depthWeightDecay = 0.01              // AdamW decay of the Linear weights and dynamic projections
+	depthEvalBatch   = 500               // batch of the test evaluation (does not change the result)
+	depthDiagBatch   = 256               // test images the diagnostics run on (the first ones)
+	depthDiagSamples = 16                // tokens whose own composites are averaged
+	depthLossWindow  = 20                // final train loss: mean batch loss of the last steps
+	// depthFormat versions the meaning of a run file; bump it when the
+	// experiment or its measurements change, so that -resume reruns.
+	depthFormat = 1
+)
+
+// Limits of the flags.
+const (
+	maxDepthFlag = 4096
+	maxWidthFlag = 4096
+	maxNFlag     = 64
+)
+
+// depthConfig is the parsed command line of "hyperconn depth"; it is echoed
+// in results.json.
+type depthConfig struct {
+	Mixers       []string `json:"mixers"`
+	Depths       []int    `json:"depths"`
+	N            int      `json:"n"`
+	Width        int      `json:"width"`
+	Steps        int      `json:"steps"`
+	Epochs       float64  `json:"epochs"`
+	Batch        int      `json:"batch"`
+	LR           float64  `json:"lr"`
+	Seed         uint64   `json:"seed"`
+	Subset       int      `json:"subset"`
+	Test         int      `json:"test"`
+	Jobs         int      `json:"jobs"`
+	HeatmapLayer int      `json:"heatmap_layer"`
+	out          string
+	asJSON       bool
+	resume       bool
+	fs           *flag.FlagSet // for the usage text of a late usage error
+}
+
+// depthEnv is what runDepth takes from its surroundings; tests replace it.
+type depthEnv struct {
+	// ctx stops the sweep when cancelled (SIGINT or SIGTERM in main).
+	ctx context.Context
+	// terminal selects the progress bar over plain lines on stderr.
+	terminal bool
+	// statusEvery is the period of the plain status lines; 0 means none.
+	statusEvery time.Duration
+	// afterStep, if set, is called by a worker after every training step.
+	afterStep func(mixer string, depth, step int)
+	// afterRun, if set, is called by a worker after a finished experiment
+	// has been saved.
+	afterRun func(rec depthRecord)
+}
+
+// runDepth is the "depth" command: it stops on SIGINT or SIGTERM; a
+// second signal kills the process (every file is written atomically, so
+// that too leaves no half-written file).
+func runDepth(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	context.AfterFunc(ctx, stop) // restore the default action for a second signal
+	return runDepthEnv(args, stdout, stderr, depthEnv{ctx: ctx, terminal: isTerminal(stderr), statusEvery: 15 * time.Second})
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// parseDepthFlags parses and validates args. It returns done = true with
+// the exit status when the command must stop (help or a usage error, both
+// already printed).
+func parseDepthFlags(args []string, stdout, stderr io.Writer) (cfg depthConfig, status int, done bool) {
+	fs := flagSet("depth")
+	var (
+		mixers   = fs.String("mixers", "all", "comma-separated mixers (see above) or all")
+		depths   = fs.String("depths", "8,16,32", "numbers of blocks L: a comma-separated list of L and ranges a-b")
+		n        = fs.Int("n", 4, "residual streams n (1–64; mhclite needs n ≤ 8; residual always has 1)")
+		width    = fs.Int("width", 32, "model width C")
+		steps    = fs.Int("steps", 300, "optimiser steps per experiment")
+		epochs   = fs.Float64("epochs", 0, "train for this many passes over -subset instead of -steps (0: use -steps)")
+		batch    = fs.Int("batch", 64, "mini-batch size")
+		lr       = fs.Float64("lr", 3e-3, "peak learning rate (AdamW, 10% warmup, linear decay to lr/20)")
+		seed     = fs.Uint64("seed", 1, "seed of the initial weights and of the mini-batch order")
+		subset   = fs.Int("subset", 0, "train on the first k of the 60000 training images (0: all)")
+		test     = fs.Int("test", 2000, "score on the first k of the 10000 test images")
+		jobs     = fs.Int("jobs", runtime.GOMAXPROCS(0), "experiments run in parallel")
+		out      = fs.String("out", "hyperconn-depth", "output directory (created if needed)")
+		asJSON   = fs.Bool("json", false, "print the results.json document instead of the table")
+		resume   = fs.Bool("resume", false, "skip experiments whose results in -out have the same key")
+		heatmapL = fs.Int("heatmap-layer", 0, "block l (1-based) whose token-averaged H_res the heat map shows; 0: per mixer, the block farthest from I")
+	)
+	if st, stop := parseFlags(fs, depthSynopsis, args, stdout, stderr); stop {
+		return cfg, st, true
+	}
+	cfg = depthConfig{N: *n, Width: *width, Steps: *steps, Epochs: *epochs, Batch: *batch, LR: *lr,
+		Seed: *seed, Subset: *subset, Test: *test, Jobs: *jobs, HeatmapLayer: *heatmapL,
+		out: *out, asJSON: *asJSON, resume: *resume, fs: fs}
+	// Only the first problem is reported: the error is one line.
+	var first error
+	note := func(err error) {
+		if first == nil {
+			first = err
+		}
+	}
+	var err error
+	cfg.Mixers, err = parseChoices("mixers", *mixers, net.MixerNames())
+	note(err)
+	cfg.Depths, err = parseInts("depths", *depths, 1, maxDepthFlag)
+	note(err)
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	bad := func(cond bool, format string, a ...any) {
+		if cond {
+			note(fmt.Errorf(format, a...))
+		}
+	}
+	bad(*n < 1 || *n > maxNFlag, "-n %d: want 1 ≤ n ≤ %d", *n, maxNFlag)
+	bad(*n > net.MaxLiteN && slices.Contains(cfg.Mixers, net.MixerMHCLite),
+		"-n %d: mhclite mixes all n! permutations and needs n ≤ %d", *n, net.MaxLiteN)
+	bad(*width < 1 || *width > maxWidthFlag, "-width %d: want 1 ≤ C ≤ %d", *width, maxWidthFlag)
+	bad(*steps < 1, "-steps %d: want at least 1", *steps)
+	bad(set["steps"] && set["epochs"], "-steps and -epochs are exclusive")
+	bad(!(*epochs >= 0) || math.IsInf(*epochs, 0), "-epochs %g: want a finite value ≥ 0", *epochs)
+	bad(*batch < 1, "-batch %d: want at least 1", *batch)
+	bad(!(*lr > 0) || math.IsInf(*lr, 0), "-lr %g: want a positive finite value", *lr)
+	bad(*subset < 0, "-subset %d: want at least 0", *subset)
+	bad(*test < 1, "-test %d: want at least 1", *test)
+	bad(*jobs < 1, "-jobs %d: want at least 1", *jobs)
+	bad(*heatmapL < 0, "-heatmap-layer %d: want at least 0", *heatmapL)
+	bad(*out == "", "-out: want a directory")
+	if first != nil {
+		return cfg, usageError(fs, depthSynopsis, stderr, first), true
+	}
+	return cfg, exitOK, false
+}
+
+// resolveData checks the data-dependent flags against the loaded sets and
+// fixes the number of steps of an -epochs run. It returns the training set
+// (the -subset), the test subset and a usage error.
+func resolveData(cfg *depthConfig, train, test *net.Dataset) (*net.Dataset, *net.Dataset, error) {
+	if cfg.Subset > train.N {
+		return nil, nil, fmt.Errorf("-subset %d: the training set has %d images", cfg.Subset, train.N)
+	}
+	if cfg.Test > test.N {
+		return nil, nil, fmt.Errorf("-test %d: the test set has %d images", cfg.Test, test.N)
+	}
+	if cfg.Subset > 0 {
+		train = train.Subset(cfg.Subset)
+	}
+	if cfg.Epochs > 0 {
+		steps := math.Ceil(cfg.Epochs * float64(train.N) / float64(cfg.Batch))
+		if steps > math.MaxInt32 {
+			return nil, nil, fmt.Errorf("-epochs %g: %g steps is too many", cfg.Epochs, steps)
+		}
+		cfg.Steps = max(1, int(steps))
+	}
+	return train, test.Subset(cfg.Test), nil
+}
+
+// mnist memoises net.LoadMNIST: the sets are read-only and take seconds to
+// load, which the tests pay once.
+var mnist struct {
+	once        sync.Once
+	train, test *net.Dataset
+	err         error
+}
+
+func loadMNIST() (train, test *net.Dataset, err error) {
+	mnist.once.Do(func() { mnist.train, mnist.test, mnist.err = net.LoadMNIST("") })
+	return mnist.train, mnist.test, mnist.err
+}
+
+// runDepthEnv runs the depth command in env and returns the exit status.
+func runDepthEnv(args []string, stdout, stderr io.Writer, env depthEnv) int {
+	cfg, status, done := parseDepthFlags(args, stdout, stderr)
+	if done {
+		return status
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "hyperconn depth: %v\n", err)
+		return exitFailure
+	}
+	train, test, err := loadMNIST()
+	if err != nil {
+		return fail(err)
+	}
+	train, test, err = resolveData(&cfg, train, test)
+	if err != nil {
+		return usageError(cfg.fs, depthSynopsis, stderr, err)
+	}
+
+	jobs := depthJobs(&cfg, train.N, test.N)
+	if err := os.MkdirAll(filepath.Join(cfg.out, runsDir), 0o755); err != nil {
+		return fail(err)
+	}
+	runs := make([]*depthRun, len(jobs))
+	var pending []int
+	for i, j := range jobs {
+		if cfg.resume {
+			if r, ok := loadRun(cfg.out, j.key); ok {
+				runs[i] = r
+				continue
+			}
+		}
+		pending = append(pending, i)
+	}
+	if cfg.resume {
+		fmt.Fprintf(stderr, "hyperconn depth: -resume: %d of %d experiments already done in %s\n",
+			len(jobs)-len(pending), len(jobs), cfg.out)
+	}
+
+	sweepErr := sweep(env, &cfg, train, test, jobs, pending, runs, stderr)
+	var finished []*depthRun
+	for _, r := range runs {
+		if r != nil {
+			finished = append(finished, r)
+		}
+	}
+	complete := len(finished) == len(jobs)
+	doc := depthDocument(&cfg, finished, complete)
+	if err := writeDepthResults(cfg.out, doc); err != nil {
+		return fail(err)
+	}
+	if sweepErr != nil {
+		return fail(sweepErr)
+	}
+	if complete {
+		if err := writeDepthPlots(cfg.out, &cfg, finished); err != nil {
+			return fail(err)
+		}
+	}
+	if cfg.asJSON {
+		b, err := marshalIndent(doc)
+		if err == nil {
+			_, err = stdout.Write(b)
+		}
+		if err != nil {
+			return fail(err)
+		}
+	} else if err := writeDepthTable(stdout, doc); err != nil {
+		return fail(err)
+	}
+	if !complete {
+		fmt.Fprintf(stderr, "hyperconn depth: interrupted: %d of %d experiments finished and saved in %s; "+
+			"run it again with -resume to continue\n", len(finished), len(jobs), cfg.out)
+		return exitFailure
+	}
+	return exitOK
+}

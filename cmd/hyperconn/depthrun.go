@@ -1,0 +1,367 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/hyperconn/hyperconn/internal/plotting"
+	"github.com/hyperconn/hyperconn/net"
+)
+
+// runsDir is the subdirectory of -out holding one run file and one step log
+// per experiment.
+const runsDir = "runs"
+
+// depthKey identifies an experiment: the mixer, the depth and every setting
+// that can change its result. -resume reuses a saved run only if its key
+// equals the key the current flags give, field for field.
+type depthKey struct {
+	Format      int     `json:"format"` // depthFormat
+	Mixer       string  `json:"mixer"`
+	Depth       int     `json:"depth"`
+	N           int     `json:"n"` // streams (1 for residual, whatever -n says)
+	Width       int     `json:"width"`
+	Hidden      int     `json:"hidden"`
+	Steps       int     `json:"steps"` // after resolving -epochs
+	Batch       int     `json:"batch"`
+	LR          float64 `json:"lr"`
+	MinLR       float64 `json:"min_lr"`
+	Warmup      int     `json:"warmup"`
+	WeightDecay float64 `json:"weight_decay"`
+	Seed        uint64  `json:"seed"`
+	Train       int     `json:"train"` // training images (-subset resolved)
+	Test        int     `json:"test"`  // test images
+	DiagBatch   int     `json:"diag_batch"`
+	DiagSamples int     `json:"diag_samples"`
+}
+
+// name is the base name of the experiment's files under runsDir.
+func (k depthKey) name() string { return fmt.Sprintf("%s_L%d", k.Mixer, k.Depth) }
+
+// depthJob is one experiment of the sweep.
+type depthJob struct {
+	key depthKey
+}
+
+// depthJobs returns the experiments of cfg in report order: mixer by mixer
+// (in the order of net.MixerNames), depth ascending.
+func depthJobs(cfg *depthConfig, train, test int) []depthJob {
+	var jobs []depthJob
+	for _, m := range cfg.Mixers {
+		n := cfg.N
+		if m == net.MixerResidual {
+			n = 1
+		}
+		for _, d := range cfg.Depths {
+			jobs = append(jobs, depthJob{key: depthKey{
+				Format: depthFormat, Mixer: m, Depth: d, N: n, Width: cfg.Width, Hidden: depthHidden,
+				Steps: cfg.Steps, Batch: cfg.Batch, LR: cfg.LR, MinLR: cfg.LR / depthMinLRFrac,
+				Warmup: cfg.Steps / depthWarmupFrac, WeightDecay: depthWeightDecay, Seed: cfg.Seed,
+				Train: train, Test: test, DiagBatch: min(depthDiagBatch, test), DiagSamples: depthDiagSamples,
+			}})
+		}
+	}
+	return jobs
+}
+
+// num is a float64 that JSON encodes as null when it is NaN or infinite
+// (and decodes null as NaN): a quantity that could not be measured, or that
+// overflowed, on a run whose network diverged.
+type num float64
+
+// nan is the value of a quantity that was not measured.
+var nan = num(math.NaN())
+
+// MarshalJSON encodes x as a JSON number, or null if it is not finite.
+func (x num) MarshalJSON() ([]byte, error) {
+	f := float64(x)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return []byte("null"), nil
+	}
+	return strconv.AppendFloat(nil, f, 'g', -1, 64), nil
+}
+
+// UnmarshalJSON decodes a JSON number, or null as NaN.
+func (x *num) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*x = nan
+		return nil
+	}
+	var f float64
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	*x = num(f)
+	return nil
+}
+
+// String formats x for the CSV file: empty if not finite.
+func (x num) String() string {
+	f := float64(x)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return ""
+	}
+	return strconv.FormatFloat(f, 'g', -1, 64)
+}
+
+// depthRecord is one row of results.json and results.csv: one experiment.
+// The JSON names are stable; README.md documents each field.
+type depthRecord struct {
+	Mixer               string `json:"mixer"`
+	Depth               int    `json:"depth"`
+	N                   int    `json:"n"`
+	Params              int    `json:"params"`
+	Outcome             string `json:"outcome"`
+	Diverged            bool   `json:"diverged"`
+	Reason              string `json:"reason"`
+	StepsRun            int    `json:"steps_run"`
+	FinalTrainLoss      num    `json:"final_train_loss"`
+	TestLoss            num    `json:"test_loss"`
+	TestAccuracy        num    `json:"test_accuracy"`
+	WallSeconds         num    `json:"wall_seconds"`
+	ForwardAmax         num    `json:"forward_amax"`
+	BackwardAmax        num    `json:"backward_amax"`
+	SampledForwardAmax  num    `json:"sampled_forward_amax"`
+	SampledBackwardAmax num    `json:"sampled_backward_amax"`
+	SigmaMin            num    `json:"sigma_min"`
+	DistJ               num    `json:"dist_j"`
+	EffectiveRank       num    `json:"effective_rank"`
+	MaxDSDeviation      num    `json:"max_ds_deviation"`
+	MaxSphereError      num    `json:"max_sphere_error"`
+	MaxGradNorm         num    `json:"max_grad_norm"`
+	MaxLayerGradNorm    num    `json:"max_layer_grad_norm"`
+	StepLog             string `json:"step_log"`
+}
+
+// recordColumns are the columns of results.csv, in the order of the JSON
+// fields of depthRecord, with the cell of each.
+var recordColumns = []struct {
+	name string
+	cell func(r *depthRecord) string
+}{
+	{"mixer", func(r *depthRecord) string { return r.Mixer }},
+	{"depth", func(r *depthRecord) string { return strconv.Itoa(r.Depth) }},
+	{"n", func(r *depthRecord) string { return strconv.Itoa(r.N) }},
+	{"params", func(r *depthRecord) string { return strconv.Itoa(r.Params) }},
+	{"outcome", func(r *depthRecord) string { return r.Outcome }},
+	{"diverged", func(r *depthRecord) string { return strconv.FormatBool(r.Diverged) }},
+	{"reason", func(r *depthRecord) string { return r.Reason }},
+	{"steps_run", func(r *depthRecord) string { return strconv.Itoa(r.StepsRun) }},
+	{"final_train_loss", func(r *depthRecord) string { return r.FinalTrainLoss.String() }},
+	{"test_loss", func(r *depthRecord) string { return r.TestLoss.String() }},
+	{"test_accuracy", func(r *depthRecord) string { return r.TestAccuracy.String() }},
+	{"wall_seconds", func(r *depthRecord) string { return r.WallSeconds.String() }},
+	{"forward_amax", func(r *depthRecord) string { return r.ForwardAmax.String() }},
+	{"backward_amax", func(r *depthRecord) string { return r.BackwardAmax.String() }},
+	{"sampled_forward_amax", func(r *depthRecord) string { return r.SampledForwardAmax.String() }},
+	{"sampled_backward_amax", func(r *depthRecord) string { return r.SampledBackwardAmax.String() }},
+	{"sigma_min", func(r *depthRecord) string { return r.SigmaMin.String() }},
+	{"dist_j", func(r *depthRecord) string { return r.DistJ.String() }},
+	{"effective_rank", func(r *depthRecord) string { return r.EffectiveRank.String() }},
+	{"max_ds_deviation", func(r *depthRecord) string { return r.MaxDSDeviation.String() }},
+	{"max_sphere_error", func(r *depthRecord) string { return r.MaxSphereError.String() }},
+	{"max_grad_norm", func(r *depthRecord) string { return r.MaxGradNorm.String() }},
+	{"max_layer_grad_norm", func(r *depthRecord) string { return r.MaxLayerGradNorm.String() }},
+	{"step_log", func(r *depthRecord) string { return r.StepLog }},
+}
+
+// depthLayers are the per-block diagnostics of a trained network, indexed
+// by block l−1 for l = 1..L.
+type depthLayers struct {
+	// ForwardAmax[l−1] is the forward Amax of Π_f(l) = H̄_l···H̄_1 and
+	// BackwardAmax[l−1] the backward Amax of Π_b(l) = H̄_L···H̄_l, on the
+	// token-averaged matrices H̄.
+	ForwardAmax  []num `json:"forward_amax"`
+	BackwardAmax []num `json:"backward_amax"`
+	// IdentityDist is ‖H̄_l − I‖_F/√(n−1) (0 when n = 1).
+	IdentityDist []num `json:"identity_dist"`
+	// DSDeviation and SphereError are the worst over single tokens.
+	DSDeviation []num `json:"ds_deviation"`
+	SphereError []num `json:"sphere_error"`
+	// GradNorm is ‖∂L/∂X_l‖_F at the last training step.
+	GradNorm []num `json:"grad_norm"`
+	// Res[l−1] is H̄_l, n×n row-major.
+	Res [][]num `json:"res"`
+}
+
+// depthRun is the run file of one finished experiment: its key, its row of
+// the results, its per-step batch losses and its per-block diagnostics.
+type depthRun struct {
+	Key    depthKey    `json:"key"`
+	Record depthRecord `json:"record"`
+	Loss   []num       `json:"loss"`
+	Layers depthLayers `json:"layers"`
+	// log is the training's step log, written by saveRun; a loaded run
+	// does not have it.
+	log []net.StepLog
+}
+
+// runExperiment trains and measures one experiment. It returns nil and no
+// error if ctx was cancelled before the training finished: such a run is
+// not recorded. A divergence is a result (Record.Diverged), not an error.
+func runExperiment(ctx context.Context, key depthKey, train, test *net.Dataset, afterStep func(step int)) (*depthRun, error) {
+	if ctx.Err() != nil {
+		return nil, nil
+	}
+	start := time.Now()
+	model, err := net.NewModel(net.Config{Mixer: key.Mixer, N: key.N, Width: key.Width, Depth: key.Depth,
+		Hidden: key.Hidden, Seed: key.Seed})
+	if err != nil {
+		return nil, err
+	}
+	tr, err := net.NewTrainer(model, train, net.TrainConfig{Steps: key.Steps, Batch: key.Batch, LR: key.LR,
+		MinLR: key.MinLR, Warmup: key.Warmup, WeightDecay: key.WeightDecay, Seed: key.Seed, Subset: key.Train})
+	if err != nil {
+		return nil, err
+	}
+	var progress func(net.StepLog)
+	if afterStep != nil {
+		progress = func(s net.StepLog) { afterStep(s.Step) }
+	}
+	res, err := tr.Run(ctx, progress)
+	if err != nil {
+		return nil, err
+	}
+	if res.Outcome == net.Stopped {
+		return nil, nil
+	}
+
+	r := &depthRun{Key: key}
+	rec := &r.Record
+	*rec = depthRecord{Mixer: key.Mixer, Depth: key.Depth, N: key.N, Params: model.NumParams(),
+		Outcome: res.Outcome.String(), Diverged: res.Outcome == net.Diverged, Reason: res.Reason,
+		StepsRun: res.Steps, FinalTrainLoss: nan, TestLoss: nan, TestAccuracy: nan,
+		StepLog: runsDir + "/" + key.name() + ".csv"}
+	log := tr.Log()
+	r.log = log
+	maxGrad := 0.0
+	for _, s := range log {
+		r.Loss = append(r.Loss, num(s.Loss))
+		maxGrad = math.Max(maxGrad, s.GradNorm)
+	}
+	if len(log) > 0 {
+		var sum float64
+		tail := log[max(0, len(log)-depthLossWindow):]
+		for _, s := range tail {
+			sum += s.Loss
+		}
+		rec.FinalTrainLoss = num(sum / float64(len(tail)))
+		rec.MaxGradNorm = num(maxGrad)
+	} else {
+		rec.MaxGradNorm = nan
+	}
+
+	// A network that no longer computes finite outputs has no test score
+	// and no diagnostics: they stay NaN (null in JSON).
+	loss, acc, err := model.Evaluate(test, depthEvalBatch)
+	switch {
+	case errors.Is(err, net.ErrNonFinite):
+	case err != nil:
+		return nil, err
+	default:
+		rec.TestLoss, rec.TestAccuracy = num(loss), num(acc)
+	}
+	diagRows := key.DiagBatch
+	_, err = model.Logits(test.X[:diagRows*test.Dim], diagRows)
+	switch {
+	case errors.Is(err, net.ErrNonFinite):
+		setDiagnostics(r, nil)
+	case err != nil:
+		return nil, err
+	default:
+		d := model.Diagnose(key.DiagSamples)
+		setDiagnostics(r, &d)
+	}
+	rec.WallSeconds = num(time.Since(start).Seconds())
+	return r, nil
+}
+
+// setDiagnostics fills the diagnostic fields of r from d, or with NaN if d
+// is nil.
+func setDiagnostics(r *depthRun, d *net.Diagnostics) {
+	rec, L := &r.Record, r.Key.Depth
+	lay := &r.Layers
+	for _, s := range []*[]num{&lay.ForwardAmax, &lay.BackwardAmax, &lay.IdentityDist, &lay.DSDeviation, &lay.SphereError, &lay.GradNorm} {
+		*s = make([]num, L)
+	}
+	lay.Res = make([][]num, L)
+	if d == nil {
+		for _, f := range []*num{&rec.ForwardAmax, &rec.BackwardAmax, &rec.SampledForwardAmax, &rec.SampledBackwardAmax,
+			&rec.SigmaMin, &rec.DistJ, &rec.EffectiveRank, &rec.MaxDSDeviation, &rec.MaxSphereError, &rec.MaxLayerGradNorm} {
+			*f = nan
+		}
+		for _, s := range []*[]num{&lay.ForwardAmax, &lay.BackwardAmax, &lay.IdentityDist, &lay.DSDeviation, &lay.SphereError, &lay.GradNorm} {
+			for l := range *s {
+				(*s)[l] = nan
+			}
+		}
+		for l := range lay.Res {
+			lay.Res[l] = []num{}
+		}
+		return
+	}
+	c := &d.Composite
+	rec.ForwardAmax, rec.BackwardAmax = num(c.Mean.ForwardAmax), num(c.Mean.BackwardAmax)
+	rec.SampledForwardAmax, rec.SampledBackwardAmax = num(c.Sampled.ForwardAmax), num(c.Sampled.BackwardAmax)
+	rec.SigmaMin, rec.DistJ, rec.EffectiveRank = num(c.Mean.SigmaMin), num(c.Mean.DistJ), num(c.Mean.EffectiveRank)
+	var maxDS, maxSphere, maxGrad float64
+	for l, ls := range d.Layers {
+		lay.ForwardAmax[l], lay.BackwardAmax[l] = num(c.ForwardAmax[l]), num(c.BackwardAmax[l])
+		lay.IdentityDist[l] = num(ls.Mean.IdentityDist)
+		lay.DSDeviation[l], lay.SphereError[l] = num(ls.MaxDSDeviation), num(ls.MaxSphereError)
+		lay.GradNorm[l] = num(ls.GradNorm)
+		lay.Res[l] = make([]num, len(ls.Res))
+		for k, v := range ls.Res {
+			lay.Res[l][k] = num(v)
+		}
+		// math.Max propagates a NaN, so an unmeasurable layer shows.
+		maxDS, maxSphere = math.Max(maxDS, ls.MaxDSDeviation), math.Max(maxSphere, ls.MaxSphereError)
+		maxGrad = math.Max(maxGrad, ls.GradNorm)
+	}
+	rec.MaxDSDeviation, rec.MaxSphereError, rec.MaxLayerGradNorm = num(maxDS), num(maxSphere), num(maxGrad)
+}
+
+// saveRun writes the step log and then the run file of r under dir/runs,
+// each atomically. The run file comes last: its presence marks the
+// experiment finished, and the step log it names is already complete.
+func saveRun(dir string, r *depthRun) error {
+	var csv bytes.Buffer
+	csv.WriteString("step,loss,accuracy,grad_norm,lr\n")
+	for _, s := range r.log {
+		fmt.Fprintf(&csv, "%d,%s,%s,%s,%s\n", s.Step, num(s.Loss), num(s.Accuracy), num(s.GradNorm), num(s.LR))
+	}
+	if err := plotting.WriteFile(filepath.Join(dir, r.Record.StepLog), &csv); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(r, "", " ")
+	if err != nil {
+		return err
+	}
+	return plotting.WriteFile(filepath.Join(dir, runsDir, r.Key.name()+".json"), bytes.NewReader(append(b, '\n')))
+}
+
+// loadRun returns the saved run of key under dir if there is one whose key
+// equals key and whose step log exists; a missing, unreadable or stale run
+// file means the experiment must run again.
+func loadRun(dir string, key depthKey) (*depthRun, bool) {
+	b, err := os.ReadFile(filepath.Join(dir, runsDir, key.name()+".json"))
+	if err != nil {
+		return nil, false
+	}
+	var r depthRun
+	if err := json.Unmarshal(b, &r); err != nil || r.Key != key || len(r.Layers.Res) != key.Depth {
+		return nil, false
+	}
+	if _, err := os.Stat(filepath.Join(dir, r.Record.StepLog)); err != nil {
+		return nil, false
+	}
+	return &r, true
+}

@@ -1,0 +1,62 @@
+// Package gemm is the one place hyperconn multiplies dense matrices: the
+// general matrix product
+//
+//	C ← alpha·op(A)·op(B) + beta·C,   C m×n, inner dimension k,
+//
+// over row-major slices with explicit strides (BLAS's xGEMM in row-major
+// order), in float64 (Mul) and float32 (Mul32). Every caller — the Linear
+// layers of net, the coefficient head of the mHC family — goes through it,
+// so that one switch selects the BLAS for the whole library.
+//
+// # Backends
+//
+// The default build is pure Go: gonum's assembly kernels. gonum's Dgemm
+// goes parallel on large products by allocating a channel and a goroutine
+// per 64×64 block of C; Mul instead cuts C into tiles of at most
+// TileRows×TileCols (three blocks), each of which gonum computes serially
+// with the same kernels, so a call never allocates. Products of at least
+// MinParallel multiply-adds are split, by blocks of rows or of columns of
+// C, between the caller and Threads()−1 persistent helper goroutines; only
+// one call at a time uses the helpers (others, such as the per-chunk
+// products of the token-parallel mixers, which already run on every core,
+// run serially), so the helpers never queue.
+//
+// Built with -tags openblas (and Debian's libopenblas-dev installed: apt-get
+// install -y libopenblas-dev), the package installs gonum.org/v1/netlib's
+// cgo bindings as gonum's blas64 and blas32 implementation and Mul becomes
+// a single cblas_dgemm call: OpenBLAS does its own blocking and threading.
+// The link flag (-lopenblas) is in the tagged file; no environment variable
+// is needed. Use switches backends at run time, for comparisons within one
+// binary. Measured here on a 512³ DGEMM: gonum 15 GFLOP/s on 2 threads,
+// OpenBLAS 83 GFLOP/s.
+//
+// # Threads
+//
+// SetThreads(k) caps the threads one product uses, on either backend
+// (OpenBLAS: openblas_set_num_threads). The default, GOMAXPROCS at start-up,
+// gives one run every core; a program that runs one experiment per core
+// calls SetThreads(1) so that the runs do not compete.
+//
+// # Rules
+//
+// C must not overlap A or B. Results are bit-for-bit repeatable for a given
+// backend and thread count on one machine: each entry of C is computed by
+// exactly one goroutine, with a summation order that depends on the tile
+// and part boundaries only. Different backends round differently (a few
+// ulps per term of the inner sum).
+//
+// # Cost
+//
+// 2·m·n·k flops. Pure Go reaches about 8 GFLOP/s per core in float64 and
+// twice that in float32 here.
+//
+// # Example
+//
+// The product of a 2×3 and a 3×2 matrix:
+//
+//	a := []float64{1, 2, 3, 4, 5, 6}    // 2×3
+//	b := []float64{7, 8, 9, 10, 11, 12} // 3×2
+//	c := make([]float64, 4)             // 2×2
+//	gemm.Mul(blas.NoTrans, blas.NoTrans, 2, 2, 3, 1, a, 3, b, 2, 0, c, 2)
+//	// c = [58 64 139 154]
+package gemm

@@ -1,0 +1,268 @@
+package net
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/hyperconn/hyperconn/internal/gemm"
+)
+
+// Tolerances of the float32 path.
+const (
+	// erf32Tol bounds |erf32 − math.Erf|: the Eigen/XLA rational fit is
+	// accurate to a few float32 ulps of 1 (1.2e-7 each); measured 4.2e-7.
+	erf32Tol = 1e-6
+	// exp32Tol bounds the relative error of exp32 on [−87, 0]: the float32
+	// rounding of x·log₂e, up to |x|·log₂e·6e-8 ≈ 7e-6 at x = −87, dominates;
+	// measured 3.8e-6.
+	exp32Tol = 1e-5
+	// layer32Tol bounds the error of a float32 layer against its float64
+	// twin, relative to the largest output magnitude: float32 rounding
+	// (6e-8) of sums of at most 64 terms, with margin.
+	layer32Tol = 2e-5
+	// loss32Tol is issue 7's acceptance line 3: after 200 steps the float32
+	// and float64 runs end within 1% relative loss of each other.
+	loss32Tol = 0.01
+)
+
+func TestErf32(t *testing.T) {
+	var worst float64
+	for x := -6.0; x <= 6; x += 1e-4 {
+		x32 := float32(x)
+		worst = max(worst, math.Abs(float64(erf32(x32))-math.Erf(float64(x32))))
+	}
+	t.Logf("max |erf32 − erf| over [−6, 6] = %.3g", worst)
+	if worst > erf32Tol {
+		t.Errorf("max |erf32 − erf| = %g, want ≤ %g", worst, erf32Tol)
+	}
+}
+
+func TestExp32(t *testing.T) {
+	var worst float64
+	for x := -87.0; x <= 0; x += 1e-3 {
+		x32 := float32(x)
+		e := math.Exp(float64(x32))
+		worst = max(worst, math.Abs(float64(exp32(x32))-e)/e)
+	}
+	t.Logf("max relative error of exp32 over [−87, 0] = %.3g", worst)
+	if worst > exp32Tol {
+		t.Errorf("max relative error of exp32 = %g, want ≤ %g", worst, exp32Tol)
+	}
+	if exp32(-100) != 0 || exp32(0) != 1 {
+		t.Errorf("exp32(−100) = %v, exp32(0) = %v, want 0 and 1", exp32(-100), exp32(0))
+	}
+}
+
+// maxRelDiff returns max |a32 − b| / max |b|.
+func maxRelDiff(a32 []float32, b []float64) float64 {
+	var d, s float64
+	for i, v := range b {
+		d = max(d, math.Abs(float64(a32[i])-v))
+		s = max(s, math.Abs(v))
+	}
+	return d / s
+}
+
+func f32s(s []float64) []float32 {
+	r := make([]float32, len(s))
+	to32(r, s)
+	return r
+}
+
+// TestLayers32 checks each float32 layer, forward and backward, against
+// its float64 twin (whose gradients are checked against finite differences
+// in layers_test.go) on the same random inputs and a random upstream
+// gradient, with a float32 tolerance.
+func TestLayers32(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(7, 7))
+	const rows, in, out = 37, 24, 40
+	x, dy := randNormal(rnd, rows*in), randNormal(rnd, rows*out)
+	var a arena32
+	a.value, a.grad = make([]float32, 0, 4096), make([]float32, 0, 4096)
+
+	lin := NewLinear("l", in, out, rnd)
+	for i := range lin.B.Value {
+		lin.B.Value[i] = rnd.NormFloat64()
+	}
+	l32 := newLinear32(&a, "", lin)
+	y, dx := make([]float64, rows*out), make([]float64, rows*in)
+	y32, dx32 := make([]float32, rows*out), make([]float32, rows*in)
+	lin.Forward(y, x, rows)
+	l32.forward(y32, f32s(x), rows)
+	lin.Backward(dx, dy, x, rows)
+	l32.backward(dx32, f32s(dy), f32s(x), rows)
+	for _, c := range []struct {
+		name string
+		got  []float32
+		want []float64
+	}{{"linear y", y32, y}, {"linear dx", dx32, dx}, {"linear dW", l32.w.Grad, lin.W.Grad}, {"linear db", l32.b.Grad, lin.B.Grad}} {
+		if d := maxRelDiff(c.got, c.want); d > layer32Tol {
+			t.Errorf("%s: relative difference %.3g, want ≤ %g", c.name, d, layer32Tol)
+		}
+	}
+
+	nrm := NewRMSNorm("n", in)
+	for i := range nrm.Gain.Value {
+		nrm.Gain.Value[i] = 1 + 0.3*rnd.NormFloat64()
+	}
+	n32 := newRMSNorm32(&a, "", nrm)
+	u, du, dyn := make([]float64, rows*in), make([]float64, rows*in), randNormal(rnd, rows*in)
+	u32, du32 := make([]float32, rows*in), make([]float32, rows*in)
+	nrm.Forward(u, x, rows)
+	n32.forward(u32, f32s(x), rows)
+	nrm.Backward(du, dyn, x, rows)
+	n32.backward(du32, f32s(dyn), f32s(x), rows)
+	for _, c := range []struct {
+		name string
+		got  []float32
+		want []float64
+	}{{"rmsnorm y", u32, u}, {"rmsnorm dx", du32, du}, {"rmsnorm dgain", n32.gain.Grad, nrm.Gain.Grad}} {
+		if d := maxRelDiff(c.got, c.want); d > layer32Tol {
+			t.Errorf("%s: relative difference %.3g, want ≤ %g", c.name, d, layer32Tol)
+		}
+	}
+
+	// GELU on more elements than gemm.MinFor, so that it runs split.
+	k := gemm.MinFor + 123
+	h, dh := randNormal(rnd, k), randNormal(rnd, k)
+	for i := range h {
+		h[i] *= 3
+	}
+	g, dg := make([]float64, k), make([]float64, k)
+	GELU(g, h)
+	GELUBackward(dg, dh, h)
+	var gl gelu32
+	g32, cdf, dg32 := make([]float32, k), make([]float32, k), make([]float32, k)
+	h32 := f32s(h)
+	gl.forward(g32, cdf, h32)
+	gl.backward(dg32, f32s(dh), h32, cdf)
+	if d := maxRelDiff(g32, g); d > layer32Tol {
+		t.Errorf("gelu y: relative difference %.3g, want ≤ %g", d, layer32Tol)
+	}
+	if d := maxRelDiff(dg32, dg); d > layer32Tol {
+		t.Errorf("gelu dx: relative difference %.3g, want ≤ %g", d, layer32Tol)
+	}
+}
+
+// TestFloat32Params checks the float32 model's parameter lists: the mixer
+// tensors stay float64, every other tensor moves to Params32 under its
+// float64 name, with the float32 rounding of the same initial values.
+func TestFloat32Params(t *testing.T) {
+	cfg := Config{Mixer: MixerMHC, N: 4, Width: 8, Depth: 3, Hidden: 2, Inputs: 10, Classes: 4, Seed: 3}
+	m64, err := NewModel(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Float32 = true
+	m32, err := NewModel(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m64.Float32() || !m32.Float32() || m64.Params32() != nil {
+		t.Fatalf("Float32() = %v, %v; want false, true", m64.Float32(), m32.Float32())
+	}
+	if m32.NumParams() != m64.NumParams() {
+		t.Errorf("NumParams: float32 model %d, float64 model %d", m32.NumParams(), m64.NumParams())
+	}
+	byName := map[string]*Param{}
+	for i, p := range m64.Params() {
+		byName[m64.ParamNames()[i]] = p
+	}
+	if got := len(m32.Params()) + len(m32.Params32()); got != len(m64.Params()) {
+		t.Fatalf("%d + %d tensors, want %d", len(m32.Params()), len(m32.Params32()), len(m64.Params()))
+	}
+	for i, p := range m32.Params() {
+		name := m32.ParamNames()[i]
+		if !strings.Contains(name, ".mixer.") || byName[name] == nil || !slices.Equal(p.Value, byName[name].Value) {
+			t.Errorf("float64 tensor %q of the float32 model is not a mixer tensor equal to the float64 model's", name)
+		}
+	}
+	for i, p := range m32.Params32() {
+		name := m32.ParamNames32()[i]
+		q := byName[name]
+		if q == nil || len(q.Value) != len(p.Value) || len(p.Grad) != len(p.Value) || q.NoDecay != p.NoDecay {
+			t.Fatalf("float32 tensor %q has no float64 twin of the same size and decay", name)
+		}
+		for j, v := range q.Value {
+			if p.Value[j] != float32(v) {
+				t.Fatalf("%s[%d] = %v, want float32(%v)", name, j, p.Value[j], v)
+			}
+		}
+	}
+}
+
+// TestFloat32Training is issue 7's acceptance line 3: the same small
+// network trained 200 steps from the same seed in float32 and in float64
+// ends within 1% relative loss (the last step's batch loss, and the loss
+// over the whole training set), for every mixer.
+func TestFloat32Training(t *testing.T) {
+	data := teacherData(5, 512, 20, 4)
+	for _, name := range MixerNames() {
+		var batchLoss, fullLoss [2]float64
+		for k, f32 := range []bool{false, true} {
+			m, err := NewModel(Config{Mixer: name, N: 4, Width: 16, Depth: 4, Hidden: 2, Inputs: 20, Classes: 4, Seed: 1, Float32: f32})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr, err := NewTrainer(m, data, TrainConfig{Steps: 200, Batch: 32, LR: 3e-3, Warmup: 10, WeightDecay: 0.01, Seed: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := tr.Run(t.Context(), nil)
+			if err != nil || res.Outcome != Completed {
+				t.Fatalf("%s float32=%v: %v %v", name, f32, res, err)
+			}
+			batchLoss[k] = tr.Log()[len(tr.Log())-1].Loss
+			if fullLoss[k], _, err = m.Evaluate(data, 128); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rb := math.Abs(batchLoss[1]-batchLoss[0]) / batchLoss[0]
+		rf := math.Abs(fullLoss[1]-fullLoss[0]) / fullLoss[0]
+		t.Logf("%-9s loss after 200 steps: float64 %.6f / %.6f, float32 %.6f / %.6f (last batch / all data): relative %.2e / %.2e",
+			name, batchLoss[0], fullLoss[0], batchLoss[1], fullLoss[1], rb, rf)
+		if rb > loss32Tol || rf > loss32Tol {
+			t.Errorf("%s: float32 and float64 losses differ by %.3g (last batch) and %.3g (all data), want ≤ %g", name, rb, rf, loss32Tol)
+		}
+		if fullLoss[0] > 0.9*math.Log(4) {
+			t.Errorf("%s: loss %.4f after 200 steps: the run did not learn (chance is ln 4 = 1.386)", name, fullLoss[0])
+		}
+	}
+}
+
+// TestStepAllocs is issue 7's acceptance line 4: a training step allocates
+// nothing in steady state, in float64 and float32, with one and two
+// threads, on whichever backend the binary was built with.
+func TestStepAllocs(t *testing.T) {
+	defer gemm.SetThreads(gemm.SetThreads(1))
+	data := teacherData(1, 256, 64, 4)
+	for _, th := range []int{1, 2} {
+		gemm.SetThreads(th)
+		for _, name := range []string{MixerResidual, MixerMHC} {
+			for _, f32 := range []bool{false, true} {
+				// Width 128, batch 64: products above gemm.MinParallel,
+				// element-wise work above gemm.MinFor, so the helpers run.
+				m, err := NewModel(Config{Mixer: name, N: 4, Width: 128, Depth: 2, Inputs: 64, Classes: 4, Seed: 1, Float32: f32})
+				if err != nil {
+					t.Fatal(err)
+				}
+				tr, err := NewTrainer(m, data, TrainConfig{Steps: 1 << 20, Batch: 64, LR: 1e-4, Seed: 1})
+				if err != nil {
+					t.Fatal(err)
+				}
+				step := func() {
+					if _, err := tr.Step(); err != nil {
+						t.Fatal(err)
+					}
+				}
+				step()
+				if a := testing.AllocsPerRun(5, step); a != 0 {
+					t.Errorf("%v threads=%d %s float32=%v: %v allocations per step, want 0", gemm.Current(), th, name, f32, a)
+				}
+			}
+		}
+	}
+}

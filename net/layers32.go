@@ -1,0 +1,247 @@
+package net
+
+import (
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+
+	"github.com/hyperconn/hyperconn/internal/gemm"
+)
+
+// Param32 is one named trainable float32 tensor of a Model built with
+// Config.Float32: its values, the gradient accumulated by the backward
+// passes, and whether AdamW skips weight decay for it. It mirrors Param.
+type Param32 struct {
+	Name    string
+	Value   []float32
+	Grad    []float32
+	NoDecay bool
+}
+
+// arena32 holds every Param32 of a model in two flat slices, so that the
+// optimiser, the gradient norm and zeroing run over contiguous memory,
+// split across threads by index.
+type arena32 struct {
+	value, grad []float32
+	params      []*Param32
+	names       []string
+}
+
+// add appends a float32 copy of p (rounded to nearest) to the arena under
+// the given checkpoint-style name. The arena's slices must have room: see
+// reserve.
+func (a *arena32) add(name string, p *Param) *Param32 {
+	lo, k := len(a.value), len(p.Value)
+	a.value = a.value[:lo+k]
+	a.grad = a.grad[:lo+k]
+	q := &Param32{Name: p.Name, Value: a.value[lo : lo+k : lo+k], Grad: a.grad[lo : lo+k : lo+k], NoDecay: p.NoDecay}
+	for i, v := range p.Value {
+		q.Value[i] = float32(v)
+	}
+	a.params = append(a.params, q)
+	a.names = append(a.names, name)
+	return q
+}
+
+// linear32 is Linear in float32 (see Linear): y = x·W + b.
+type linear32 struct {
+	in, out int
+	w, b    *Param32
+}
+
+// newLinear32 returns the float32 rounding of l, its parameters in a.
+func newLinear32(a *arena32, prefix string, l *Linear) *linear32 {
+	return &linear32{in: l.In, out: l.Out, w: a.add(prefix+l.W.Name, &l.W), b: a.add(prefix+l.B.Name, &l.B)}
+}
+
+// forward writes x·W + b (rows×out) into dst.
+func (l *linear32) forward(dst, x []float32, rows int) {
+	if len(x) != rows*l.in || len(dst) != rows*l.out {
+		panic(ErrShape)
+	}
+	for r := range rows {
+		copy(dst[r*l.out:(r+1)*l.out], l.b.Value)
+	}
+	gemm.Mul32(blas.NoTrans, blas.NoTrans, rows, l.out, l.in, 1, x, l.in, l.w.Value, l.out, 1, dst, l.out)
+}
+
+// backward adds xᵀ·dy to W's gradient and the column sums of dy to b's,
+// and, unless dx is nil, overwrites dx with dy·Wᵀ.
+func (l *linear32) backward(dx, dy, x []float32, rows int) {
+	if len(x) != rows*l.in || len(dy) != rows*l.out || (dx != nil && len(dx) != rows*l.in) {
+		panic(ErrShape)
+	}
+	gemm.Mul32(blas.Trans, blas.NoTrans, l.in, l.out, rows, 1, x, l.in, dy, l.out, 1, l.w.Grad, l.out)
+	db := l.b.Grad
+	for r := range rows {
+		for j, v := range dy[r*l.out : (r+1)*l.out] {
+			db[j] += v
+		}
+	}
+	if dx != nil {
+		gemm.Mul32(blas.NoTrans, blas.Trans, rows, l.in, l.out, 1, dy, l.out, l.w.Value, l.out, 0, dx, l.in)
+	}
+}
+
+// rmsNorm32 is RMSNorm in float32 (see RMSNorm); row sums are accumulated
+// in float64.
+type rmsNorm32 struct {
+	c    int
+	eps  float64
+	gain *Param32
+}
+
+func newRMSNorm32(a *arena32, prefix string, n *RMSNorm) *rmsNorm32 {
+	return &rmsNorm32{c: n.C, eps: n.Eps, gain: a.add(prefix+n.Gain.Name, &n.Gain)}
+}
+
+// invRMS returns 1/√(mean(x²) + ε) of one row.
+func (n *rmsNorm32) invRMS(x []float32) float32 {
+	var ss float64
+	for _, v := range x {
+		ss += float64(v) * float64(v)
+	}
+	return float32(1 / math.Sqrt(ss/float64(n.c)+n.eps))
+}
+
+func (n *rmsNorm32) forward(dst, x []float32, rows int) {
+	if len(x) != rows*n.c || len(dst) != rows*n.c {
+		panic(ErrShape)
+	}
+	g := n.gain.Value
+	for r := range rows {
+		xr, dr := x[r*n.c:(r+1)*n.c], dst[r*n.c:(r+1)*n.c]
+		inv := n.invRMS(xr)
+		for j, v := range xr {
+			dr[j] = g[j] * v * inv
+		}
+	}
+}
+
+func (n *rmsNorm32) backward(dx, dy, x []float32, rows int) {
+	if len(x) != rows*n.c || len(dy) != rows*n.c || len(dx) != rows*n.c {
+		panic(ErrShape)
+	}
+	g, dg := n.gain.Value, n.gain.Grad
+	for r := range rows {
+		xr, dyr, dxr := x[r*n.c:(r+1)*n.c], dy[r*n.c:(r+1)*n.c], dx[r*n.c:(r+1)*n.c]
+		inv := n.invRMS(xr)
+		var s float64
+		for j, v := range xr {
+			s += float64(g[j] * dyr[j] * v)
+			dg[j] += dyr[j] * v * inv
+		}
+		c := inv * inv * float32(s/float64(n.c))
+		for j, v := range xr {
+			dxr[j] = inv * (g[j]*dyr[j] - v*c)
+		}
+	}
+}
+
+// erf32 approximates erf(x) in float32 by an odd rational function,
+// erf(x) ≈ x·P(x²)/Q(x²) on [−4, 4] and ±1 beyond (where float32 erf is
+// ±1 to the last bit). P has degree 6 and Q degree 4 in x²; the
+// coefficients are the minimax fit used by Eigen and XLA for float32.
+// Its largest error against math.Erf is below 1e-6 (checked by
+// TestErf32). It costs 13 flops and no exp: GELU in float32 is otherwise
+// as slow as in float64.
+func erf32(x float32) float32 {
+	x = min(max(x, -4), 4)
+	x2 := x * x
+	p := float32(-2.72614225801306e-10)
+	p = p*x2 + 2.77068142495902e-08
+	p = p*x2 - 2.10102402082508e-06
+	p = p*x2 - 5.69250639462346e-05
+	p = p*x2 - 7.34990630326855e-04
+	p = p*x2 - 2.95459980854025e-03
+	p = p*x2 - 1.60960333262415e-02
+	q := float32(-1.45660718464996e-05)
+	q = q*x2 - 2.13374055278905e-04
+	q = q*x2 - 1.68282697438203e-03
+	q = q*x2 - 7.37332916720468e-03
+	q = q*x2 - 1.42647390514189e-02
+	return x * p / q
+}
+
+// exp32 approximates e^x in float32 for x ≤ 0, with a relative error below
+// 1e-5 (TestExp32; about 1e-6 for x ≥ −20, the range GELU uses): x·log₂e is
+// split into an integer k and a fraction f ∈ [−½, ½], 2^f is a degree-6
+// Taylor polynomial of e^(f·ln 2) and 2^k is put in the exponent bits.
+// Below −87 it returns 0 (the result would be subnormal).
+func exp32(x float32) float32 {
+	if x < -87 {
+		return 0
+	}
+	const log2e = 1.4426950408889634
+	t := x * log2e
+	k := float32(math.Floor(float64(t + 0.5)))
+	f := (t - k) * math.Ln2 // f·ln 2 ∈ [−0.347, 0.347]
+	p := float32(1.0 / 720)
+	p = p*f + 1.0/120
+	p = p*f + 1.0/24
+	p = p*f + 1.0/6
+	p = p*f + 0.5
+	p = p*f + 1
+	p = p*f + 1
+	return p * math.Float32frombits(uint32(int32(k)+127)<<23)
+}
+
+// gelu32 is the float32 GELU of one block: a = x·Φ(x) with Φ(x) =
+// ½(1 + erf(x/√2)), keeping Φ in cdf for the backward pass. It is a
+// gemm.Ranger so that the element-wise work runs on every thread.
+type gelu32 struct {
+	a, cdf, x   []float32 // forward: outputs a, cdf; input x
+	dx, dy      []float32 // backward
+	backwardRun bool
+}
+
+// Range runs the forward or backward pass on elements [lo, hi).
+func (g *gelu32) Range(lo, hi int) {
+	const invSqrt2 = 0.7071067811865476
+	const invSqrt2Pi = 0.3989422804014327
+	x, cdf := g.x[lo:hi], g.cdf[lo:hi]
+	if !g.backwardRun {
+		a := g.a[lo:hi]
+		for i, v := range x {
+			c := 0.5 * (1 + erf32(v*invSqrt2))
+			cdf[i] = c
+			a[i] = v * c
+		}
+		return
+	}
+	dx, dy := g.dx[lo:hi], g.dy[lo:hi]
+	for i, v := range x {
+		dx[i] = dy[i] * (cdf[i] + v*invSqrt2Pi*exp32(-0.5*v*v))
+	}
+}
+
+// forward writes gelu(x) into a and Φ(x) into cdf.
+func (g *gelu32) forward(a, cdf, x []float32) {
+	g.a, g.cdf, g.x, g.backwardRun = a, cdf, x, false
+	gemm.For(len(x), g)
+	g.a, g.cdf, g.x = nil, nil, nil
+}
+
+// backward overwrites dx with dy ⊙ gelu'(x), gelu'(x) = Φ(x) + x·φ(x);
+// dx may be dy.
+func (g *gelu32) backward(dx, dy, x, cdf []float32) {
+	g.dx, g.dy, g.x, g.cdf, g.backwardRun = dx, dy, x, cdf, true
+	gemm.For(len(x), g)
+	g.dx, g.dy, g.x, g.cdf = nil, nil, nil, nil
+}
+
+// to32 rounds src into dst (equal lengths).
+func to32(dst []float32, src []float64) {
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] = float32(v)
+	}
+}
+
+// to64 widens src into dst (equal lengths); exact.
+func to64(dst []float64, src []float32) {
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] = float64(v)
+	}
+}

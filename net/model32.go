@@ -1,0 +1,308 @@
+package net
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/hyperconn/hyperconn/hc"
+	"github.com/hyperconn/hyperconn/internal/gemm"
+)
+
+// model32 is the float32 half of a Model built with Config.Float32: the
+// embedding, each block's RMSNorm and MLP, the final norm and the head, in
+// float32, their parameters in one arena. The residual streams, the mixers
+// and the logits stay float64 (see the package documentation).
+type model32 struct {
+	arena  arena32
+	embed  *linear32
+	blocks []block32
+	final  *rmsNorm32
+	head   *linear32
+	gelu   gelu32
+	ws     workspace32
+}
+
+type block32 struct {
+	norm     *rmsNorm32
+	up, down *linear32
+}
+
+// workspace32 holds the float32 activations and gradients of one batch,
+// and the float64 buffers at the branch boundaries.
+type workspace32 struct {
+	x, emb                []float32
+	in, u, h, a, cdf      [][]float32 // per block: branch input, normed, pre-GELU, post-GELU, Φ(pre-GELU)
+	f, red, fin, logits   []float32
+	dlogits, dfin, dred   []float32
+	df, da, du, din, dem  []float32
+	in64, f64, df64, d64b []float64
+}
+
+// newModel32 converts the float64 layers of m (freshly initialised) into
+// float32 and drops them from m, whose params and names keep the mixers'
+// parameters only; isMixer[i] tells whether m.params[i] is a mixer's.
+func newModel32(m *Model, isMixer []bool) *model32 {
+	total := 0
+	for i, p := range m.params {
+		if !isMixer[i] {
+			total += len(p.Value)
+		}
+	}
+	f := &model32{arena: arena32{value: make([]float32, 0, total), grad: make([]float32, 0, total)}}
+	a := &f.arena
+	f.embed = newLinear32(a, "", m.embed)
+	f.blocks = make([]block32, len(m.blocks))
+	for l := range m.blocks {
+		b := &m.blocks[l]
+		prefix := fmt.Sprintf("block%d.", l)
+		f.blocks[l] = block32{norm: newRMSNorm32(a, prefix, b.norm), up: newLinear32(a, prefix, b.up), down: newLinear32(a, prefix, b.down)}
+		b.norm, b.up, b.down = nil, nil, nil
+	}
+	f.final = newRMSNorm32(a, "", m.final)
+	f.head = newLinear32(a, "", m.head)
+	m.embed, m.final, m.head = nil, nil, nil
+	// Keep the mixers' float64 parameters only.
+	params, names := m.params[:0:0], m.names[:0:0]
+	for i, p := range m.params {
+		if isMixer[i] {
+			params = append(params, p)
+			names = append(names, m.names[i])
+		}
+	}
+	m.params, m.names = params, names
+	d := len(m.blocks)
+	w := &f.ws
+	w.in, w.u, w.h, w.a, w.cdf = make([][]float32, d), make([][]float32, d), make([][]float32, d), make([][]float32, d), make([][]float32, d)
+	return f
+}
+
+// grow sizes the float32 workspace for rows examples.
+func (f *model32) grow(m *Model, rows int) {
+	c, hid, k := m.c, m.hid, m.cfg.Classes
+	w := &f.ws
+	w.x = grow32(w.x, rows*m.cfg.Inputs)
+	w.emb = grow32(w.emb, rows*c)
+	for l := range f.blocks {
+		w.in[l] = grow32(w.in[l], rows*c)
+		w.u[l] = grow32(w.u[l], rows*c)
+		w.h[l] = grow32(w.h[l], rows*hid)
+		w.a[l] = grow32(w.a[l], rows*hid)
+		w.cdf[l] = grow32(w.cdf[l], rows*hid)
+	}
+	for _, s := range []*[]float32{&w.f, &w.red, &w.fin, &w.dfin, &w.dred, &w.df, &w.du, &w.din, &w.dem} {
+		*s = grow32(*s, rows*c)
+	}
+	w.logits = grow32(w.logits, rows*k)
+	w.dlogits = grow32(w.dlogits, rows*k)
+	w.da = grow32(w.da, rows*hid)
+	w.in64 = grow(w.in64, rows*c)
+	w.f64 = grow(w.f64, rows*c)
+	w.df64 = grow(w.df64, rows*c)
+	w.d64b = grow(w.d64b, rows*c)
+}
+
+// grow32 is grow for float32.
+func grow32(s []float32, k int) []float32 {
+	if cap(s) >= k {
+		return s[:k]
+	}
+	return make([]float32, k)
+}
+
+// logits is Model.Logits in float32 (m.f32 == f, buffers grown).
+func (f *model32) logits(m *Model, x []float64, rows int) error {
+	w, mw := &f.ws, &m.ws
+	n, c := m.n, m.c
+	to32(w.x, x)
+	f.embed.forward(w.emb, w.x, rows)
+	to64(mw.emb, w.emb)
+	hc.Expand(mw.streams, mw.emb, rows, n, c)
+	for l := range f.blocks {
+		b, layer := &f.blocks[l], m.blocks[l].layer
+		if err := layer.Pre(w.in64, mw.streams, rows); err != nil {
+			return fmt.Errorf("net: block %d: %w: %w", l, ErrNonFinite, err)
+		}
+		to32(w.in[l], w.in64)
+		b.norm.forward(w.u[l], w.in[l], rows)
+		b.up.forward(w.h[l], w.u[l], rows)
+		f.gelu.forward(w.a[l], w.cdf[l], w.h[l])
+		b.down.forward(w.f, w.a[l], rows)
+		to64(w.f64, w.f)
+		if err := layer.Post(mw.streams, w.f64); err != nil {
+			return fmt.Errorf("net: block %d: %w: %w", l, ErrNonFinite, err)
+		}
+	}
+	hc.Reduce(mw.red, mw.streams, rows, n, c)
+	to32(w.red, mw.red)
+	f.final.forward(w.fin, w.red, rows)
+	f.head.forward(w.logits, w.fin, rows)
+	to64(mw.logits, w.logits)
+	return nil
+}
+
+// backward is Model.BackwardLogits in float32.
+func (f *model32) backward(m *Model, dlogits []float64) {
+	w, mw := &f.ws, &m.ws
+	rows, n, c := m.rows, m.n, m.c
+	to32(w.dlogits, dlogits)
+	f.head.backward(w.dfin, w.dlogits, w.fin, rows)
+	f.final.backward(w.dred, w.dfin, w.red, rows)
+	to64(mw.dred, w.dred)
+	hc.ReduceBackward(mw.dX, mw.dred, rows, n, c)
+	dX, dX2 := mw.dX, mw.dX2
+	for l := len(f.blocks) - 1; l >= 0; l-- {
+		b, layer := &f.blocks[l], m.blocks[l].layer
+		m.gradNorm[l] = norm2(dX)
+		layer.PostBackward(dX2, w.df64, dX)
+		to32(w.df, w.df64)
+		b.down.backward(w.da, w.df, w.a[l], rows)
+		f.gelu.backward(w.da, w.da, w.h[l], w.cdf[l])
+		b.up.backward(w.du, w.da, w.u[l], rows)
+		b.norm.backward(w.din, w.du, w.in[l], rows)
+		to64(w.d64b, w.din)
+		layer.PreBackward(dX2, w.d64b)
+		dX, dX2 = dX2, dX
+	}
+	hc.ExpandBackward(mw.dem, dX, rows, n, c)
+	to32(w.dem, mw.dem)
+	f.embed.backward(nil, w.dem, w.x, rows)
+}
+
+// Params32 returns the float32 parameters of a Model built with
+// Config.Float32 — the embedding, then block by block the norm gain and the
+// two MLP Linears, then the final norm and the head, in the order of the
+// float64 model — and nil for a float64 Model. Their slices share one
+// backing array owned by the model.
+func (m *Model) Params32() []*Param32 {
+	if m.f32 == nil {
+		return nil
+	}
+	return m.f32.arena.params
+}
+
+// ParamNames32 returns the unique names of Params32, e.g. "block3.up.w",
+// the names the same tensors have in ParamNames of a float64 Model.
+func (m *Model) ParamNames32() []string {
+	if m.f32 == nil {
+		return nil
+	}
+	return m.f32.arena.names
+}
+
+// Float32 reports whether the model computes its layers in float32.
+func (m *Model) Float32() bool { return m.f32 != nil }
+
+// arenaOp is the element-wise work of a training step over the float32
+// arena, as a gemm.Ranger: zero the gradients, sum their squares per
+// gemm.Grain block (deterministic whatever the thread count), or apply
+// AdamW with a gradient scale.
+type arenaOp struct {
+	a       *arena32
+	op      int
+	partial []float64 // sums of squares per Grain block
+	opt     *adamW32
+}
+
+const (
+	opZero = iota
+	opSumSq
+	opAdam
+)
+
+func (o *arenaOp) Range(lo, hi int) {
+	switch o.op {
+	case opZero:
+		clear(o.a.grad[lo:hi])
+	case opSumSq:
+		for b0 := lo; b0 < hi; b0 += gemm.Grain {
+			var ss float64
+			for _, g := range o.a.grad[b0:min(b0+gemm.Grain, hi)] {
+				ss += float64(g) * float64(g)
+			}
+			o.partial[b0/gemm.Grain] = ss
+		}
+	case opAdam:
+		o.opt.update(lo, hi)
+	}
+}
+
+// adamW32 is AdamW over a float32 arena, moments in float32. The update
+// of one element is AdamW's, computed in float32 with step constants
+// computed in float64, on the gradient times a scale (the clip factor).
+type adamW32 struct {
+	cfg     AdamWConfig
+	a       *arena32
+	m, v    []float32
+	decay   []bool // per element: weight decay applies (the parameter's NoDecay is false)
+	step    int
+	lr      float64
+	gscale  float32
+	consts  [4]float32 // b1, b2, stepSize, invSqrtBC2
+	eps     float32
+	dfactor float32
+	op      arenaOp
+}
+
+func newAdamW32(a *arena32, cfg AdamWConfig) *adamW32 {
+	o := &adamW32{cfg: cfg, a: a, m: make([]float32, len(a.value)), v: make([]float32, len(a.value)), decay: make([]bool, len(a.value))}
+	off := 0
+	for _, p := range a.params {
+		for i := range p.Value {
+			o.decay[off+i] = !p.NoDecay
+		}
+		off += len(p.Value)
+	}
+	o.op = arenaOp{a: a, partial: make([]float64, (len(a.value)+gemm.Grain-1)/gemm.Grain), opt: o}
+	return o
+}
+
+// zeroGrad clears every float32 gradient.
+func (o *adamW32) zeroGrad() {
+	o.op.op = opZero
+	gemm.For(len(o.a.grad), &o.op)
+}
+
+// sumSquares returns Σ g² over the float32 gradients, accumulated in
+// float64 block by block in a fixed order.
+func (o *adamW32) sumSquares() float64 {
+	o.op.op = opSumSq
+	gemm.For(len(o.a.grad), &o.op)
+	var ss float64
+	for _, s := range o.op.partial {
+		ss += s
+	}
+	return ss
+}
+
+// stepScaled applies one update with learning rate lr to gradients
+// multiplied by scale. The config's values were validated by NewAdamW.
+func (o *adamW32) stepScaled(lr, scale float64) {
+	o.step++
+	b1, b2 := o.cfg.Beta1, o.cfg.Beta2
+	bc1 := 1 - math.Pow(b1, float64(o.step))
+	bc2 := 1 - math.Pow(b2, float64(o.step))
+	o.consts = [4]float32{float32(b1), float32(b2), float32(lr / bc1), float32(1 / math.Sqrt(bc2))}
+	o.eps = float32(o.cfg.Eps)
+	o.dfactor = float32(1 - lr*o.cfg.WeightDecay)
+	o.gscale = float32(scale)
+	o.op.op = opAdam
+	gemm.For(len(o.a.value), &o.op)
+}
+
+// update applies the step to elements [lo, hi).
+func (o *adamW32) update(lo, hi int) {
+	b1, b2, stepSize, invSqrtBC2 := o.consts[0], o.consts[1], o.consts[2], o.consts[3]
+	eps, df, s := o.eps, o.dfactor, o.gscale
+	val, grad, m, v, decay := o.a.value[lo:hi], o.a.grad[lo:hi], o.m[lo:hi], o.v[lo:hi], o.decay[lo:hi]
+	for i, g := range grad {
+		g *= s
+		mi := b1*m[i] + (1-b1)*g
+		vi := b2*v[i] + (1-b2)*g*g
+		m[i], v[i] = mi, vi
+		p := val[i]
+		if decay[i] {
+			p *= df
+		}
+		val[i] = p - stepSize*mi/(float32(math.Sqrt(float64(vi)))*invSqrtBC2+eps)
+	}
+}

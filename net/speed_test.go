@@ -1,0 +1,151 @@
+package net
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/blas"
+
+	"github.com/hyperconn/hyperconn/internal/gemm"
+)
+
+// linearShape is one Linear of a model: its In and Out.
+type linearShape struct{ in, out int }
+
+// linearShapes lists the model's Linears in step order: embed, each
+// block's up and down, head.
+func linearShapes(cfg Config) []linearShape {
+	c, hid := cfg.Width, cfg.Hidden*cfg.Width
+	s := []linearShape{{cfg.Inputs, c}}
+	for range cfg.Depth {
+		s = append(s, linearShape{c, hid}, linearShape{hid, c})
+	}
+	return append(s, linearShape{c, cfg.Classes})
+}
+
+// gemmOnly returns a function that issues exactly the products of the
+// Linears in one training step of a model of configuration cfg on rows
+// examples — per Linear the forward product, the weight gradient and
+// (except the embedding) the input gradient, with the same shapes,
+// transposes, element type and backend — on random data, and nothing else.
+// Its time is the GEMM roofline of the step. The mixers' own coefficient
+// products (the mHC family's heads) are not included: they count as mixer
+// work.
+func gemmOnly(cfg Config, rows int) func() {
+	rnd := rand.New(rand.NewPCG(9, 9))
+	type bufs struct {
+		x, w, y, dy, dw, dx       []float64
+		x32, w32, y32, dy32, dw32 []float32
+		dx32                      []float32
+	}
+	shapes := linearShapes(cfg)
+	bs := make([]bufs, len(shapes))
+	randv := func(k int) []float64 { return randNormal(rnd, k) }
+	for i, s := range shapes {
+		b := &bs[i]
+		if cfg.Float32 {
+			b.x32, b.w32, b.y32 = f32s(randv(rows*s.in)), f32s(randv(s.in*s.out)), make([]float32, rows*s.out)
+			b.dy32, b.dw32, b.dx32 = f32s(randv(rows*s.out)), make([]float32, s.in*s.out), make([]float32, rows*s.in)
+		} else {
+			b.x, b.w, b.y = randv(rows*s.in), randv(s.in*s.out), make([]float64, rows*s.out)
+			b.dy, b.dw, b.dx = randv(rows*s.out), make([]float64, s.in*s.out), make([]float64, rows*s.in)
+		}
+	}
+	return func() {
+		for i, s := range shapes { // forward
+			b := &bs[i]
+			if cfg.Float32 {
+				gemm.Mul32(blas.NoTrans, blas.NoTrans, rows, s.out, s.in, 1, b.x32, s.in, b.w32, s.out, 1, b.y32, s.out)
+			} else {
+				gemm.Mul(blas.NoTrans, blas.NoTrans, rows, s.out, s.in, 1, b.x, s.in, b.w, s.out, 1, b.y, s.out)
+			}
+		}
+		for i := len(shapes) - 1; i >= 0; i-- { // backward
+			s, b := shapes[i], &bs[i]
+			if cfg.Float32 {
+				gemm.Mul32(blas.Trans, blas.NoTrans, s.in, s.out, rows, 1, b.x32, s.in, b.dy32, s.out, 1, b.dw32, s.out)
+				if i > 0 {
+					gemm.Mul32(blas.NoTrans, blas.Trans, rows, s.in, s.out, 1, b.dy32, s.out, b.w32, s.out, 0, b.dx32, s.in)
+				}
+			} else {
+				gemm.Mul(blas.Trans, blas.NoTrans, s.in, s.out, rows, 1, b.x, s.in, b.dy, s.out, 1, b.dw, s.out)
+				if i > 0 {
+					gemm.Mul(blas.NoTrans, blas.Trans, rows, s.in, s.out, 1, b.dy, s.out, b.w, s.out, 0, b.dx, s.in)
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkDepth32 is issue 7's speed benchmark: one training step (batch
+// gather, forward, backward, clipping, AdamW) of a depth-32 network, batch
+// 64, n = 4, h = 4, at C = 128 and 256, for every mixer and the plain
+// residual, on every backend compiled in (the pure-Go one is switched to at
+// run time in an openblas binary, so that both are timed in one run), in
+// float64 and float32, with 1 and 2 threads per product; and, beside each
+// family, "gemm-only": the same Linear products alone (see gemmOnly).
+// It reports tokens (examples) per second. Select with -bench, e.g.
+//
+//	go test -tags openblas -run - -bench 'Depth32/backend=openblas/dtype=f32/threads=1/C=128' ./net
+func BenchmarkDepth32(b *testing.B) {
+	const batch = 64
+	start, threads := gemm.Current(), gemm.Threads()
+	defer func() {
+		if err := gemm.Use(start); err != nil {
+			b.Fatal(err)
+		}
+		gemm.SetThreads(threads)
+	}()
+	data := teacherData(1, 640, ImageSize, Classes)
+	for _, be := range gemm.Available() {
+		for _, f32 := range []bool{false, true} {
+			dtype := map[bool]string{false: "f64", true: "f32"}[f32]
+			for _, th := range []int{1, 2} {
+				for _, c := range []int{128, 256} {
+					prefix := fmt.Sprintf("backend=%v/dtype=%s/threads=%d/C=%d/", be, dtype, th, c)
+					setup := func(b *testing.B) {
+						if err := gemm.Use(be); err != nil {
+							b.Fatal(err)
+						}
+						gemm.SetThreads(th)
+					}
+					b.Run(prefix+"gemm-only", func(b *testing.B) {
+						setup(b)
+						cfg, _ := Config{Width: c, Depth: 32, Float32: f32}.withDefaults()
+						f := gemmOnly(cfg, batch)
+						f()
+						b.ReportAllocs()
+						for b.Loop() {
+							f()
+						}
+						b.ReportMetric(batch*float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+					})
+					for _, name := range MixerNames() {
+						b.Run(prefix+"mixer="+name, func(b *testing.B) {
+							setup(b)
+							m, err := NewModel(Config{Mixer: name, N: 4, Width: c, Depth: 32, Seed: 1, Float32: f32})
+							if err != nil {
+								b.Fatal(err)
+							}
+							tr, err := NewTrainer(m, data, TrainConfig{Steps: 1 << 30, Batch: batch, LR: 1e-4, Seed: 1})
+							if err != nil {
+								b.Fatal(err)
+							}
+							if _, err := tr.Step(); err != nil { // warm up the buffers
+								b.Fatal(err)
+							}
+							b.ReportAllocs()
+							for b.Loop() {
+								if _, err := tr.Step(); err != nil {
+									b.Fatal(err)
+								}
+							}
+							b.ReportMetric(batch*float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+						})
+					}
+				}
+			}
+		}
+	}
+}

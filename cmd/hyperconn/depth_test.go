@@ -26,7 +26,7 @@ const dsAmaxTol = 1e-12
 var depthFields = []string{"mixer", "depth", "n", "params", "outcome", "diverged", "reason", "steps_run",
 	"final_train_loss", "test_loss", "test_accuracy", "wall_seconds", "forward_amax", "backward_amax",
 	"sampled_forward_amax", "sampled_backward_amax", "sigma_min", "dist_j", "effective_rank",
-	"max_ds_deviation", "max_sphere_error", "max_grad_norm", "max_layer_grad_norm", "step_log"}
+	"max_ds_deviation", "composite_ds_deviation", "composite_sphere_error", "max_sphere_error", "max_grad_norm", "max_layer_grad_norm", "step_log"}
 
 // smallDepth are the flags of a sweep small enough for tests: a few
 // experiments of 5 steps on 256 images each.

@@ -135,10 +135,15 @@ type depthRecord struct {
 	DistJ               num    `json:"dist_j"`
 	EffectiveRank       num    `json:"effective_rank"`
 	MaxDSDeviation      num    `json:"max_ds_deviation"`
-	MaxSphereError      num    `json:"max_sphere_error"`
-	MaxGradNorm         num    `json:"max_grad_norm"`
-	MaxLayerGradNorm    num    `json:"max_layer_grad_norm"`
-	StepLog             string `json:"step_log"`
+	// CompositeDSDeviation and CompositeSphereError are the DS deviation
+	// and |σ₁ − 1| of the composite Π_f(L) itself: the worst of the
+	// token-averaged composite and the sampled tokens' own composites.
+	CompositeDSDeviation num    `json:"composite_ds_deviation"`
+	CompositeSphereError num    `json:"composite_sphere_error"`
+	MaxSphereError       num    `json:"max_sphere_error"`
+	MaxGradNorm          num    `json:"max_grad_norm"`
+	MaxLayerGradNorm     num    `json:"max_layer_grad_norm"`
+	StepLog              string `json:"step_log"`
 }
 
 // recordColumns are the columns of results.csv, in the order of the JSON
@@ -167,6 +172,8 @@ var recordColumns = []struct {
 	{"dist_j", func(r *depthRecord) string { return r.DistJ.String() }},
 	{"effective_rank", func(r *depthRecord) string { return r.EffectiveRank.String() }},
 	{"max_ds_deviation", func(r *depthRecord) string { return r.MaxDSDeviation.String() }},
+	{"composite_ds_deviation", func(r *depthRecord) string { return r.CompositeDSDeviation.String() }},
+	{"composite_sphere_error", func(r *depthRecord) string { return r.CompositeSphereError.String() }},
 	{"max_sphere_error", func(r *depthRecord) string { return r.MaxSphereError.String() }},
 	{"max_grad_norm", func(r *depthRecord) string { return r.MaxGradNorm.String() }},
 	{"max_layer_grad_norm", func(r *depthRecord) string { return r.MaxLayerGradNorm.String() }},
@@ -295,7 +302,8 @@ func setDiagnostics(r *depthRun, d *net.Diagnostics) {
 	lay.Res = make([][]num, L)
 	if d == nil {
 		for _, f := range []*num{&rec.ForwardAmax, &rec.BackwardAmax, &rec.SampledForwardAmax, &rec.SampledBackwardAmax,
-			&rec.SigmaMin, &rec.DistJ, &rec.EffectiveRank, &rec.MaxDSDeviation, &rec.MaxSphereError, &rec.MaxLayerGradNorm} {
+			&rec.SigmaMin, &rec.DistJ, &rec.EffectiveRank, &rec.MaxDSDeviation, &rec.MaxSphereError, &rec.MaxLayerGradNorm,
+			&rec.CompositeDSDeviation, &rec.CompositeSphereError} {
 			*f = nan
 		}
 		for _, s := range []*[]num{&lay.ForwardAmax, &lay.BackwardAmax, &lay.IdentityDist, &lay.DSDeviation, &lay.SphereError, &lay.GradNorm} {
@@ -312,6 +320,8 @@ func setDiagnostics(r *depthRun, d *net.Diagnostics) {
 	rec.ForwardAmax, rec.BackwardAmax = num(c.Mean.ForwardAmax), num(c.Mean.BackwardAmax)
 	rec.SampledForwardAmax, rec.SampledBackwardAmax = num(c.Sampled.ForwardAmax), num(c.Sampled.BackwardAmax)
 	rec.SigmaMin, rec.DistJ, rec.EffectiveRank = num(c.Mean.SigmaMin), num(c.Mean.DistJ), num(c.Mean.EffectiveRank)
+	rec.CompositeDSDeviation = num(math.Max(c.Mean.DSDeviation, c.SampledMaxDSDeviation))
+	rec.CompositeSphereError = num(math.Max(math.Abs(c.Mean.Sigma1-1), c.SampledMaxSphereError))
 	var maxDS, maxSphere, maxGrad float64
 	for l, ls := range d.Layers {
 		lay.ForwardAmax[l], lay.BackwardAmax[l] = num(c.ForwardAmax[l]), num(c.BackwardAmax[l])

@@ -87,10 +87,8 @@ func New(cfg Config) (*Mixer, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Mixer{cfg: cfg, head: h,
-		ARes: &hc.Param{Name: "alpha_res", Value: []float64{0.01}, Grad: make([]float64, 1), NoDecay: true},
-		BRes: &hc.Param{Name: "b_res", Value: make([]float64, n*n), Grad: make([]float64, n*n), NoDecay: true},
-	}
+	m := &Mixer{cfg: cfg, head: h}
+	m.ARes, m.BRes = head.ResidualGate(n * n)
 	for i := range m.BRes.Value {
 		if i%(n+1) != 0 {
 			m.BRes.Value[i] = cfg.OffDiagonal

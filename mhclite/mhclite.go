@@ -94,10 +94,8 @@ func New(cfg Config) (*Mixer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	m := &Mixer{cfg: cfg, head: h, perms: ps,
-		ARes: &hc.Param{Name: "alpha_res", Value: []float64{0.01}, Grad: make([]float64, 1), NoDecay: true},
-		BRes: &hc.Param{Name: "b_res", Value: make([]float64, ps.Len()), Grad: make([]float64, ps.Len()), NoDecay: true},
-	}
+	m := &Mixer{cfg: cfg, head: h, perms: ps}
+	m.ARes, m.BRes = head.ResidualGate(ps.Len())
 	for i := 1; i < len(m.BRes.Value); i++ { // index 0 is the identity
 		m.BRes.Value[i] = cfg.OffIdentity
 	}

@@ -59,7 +59,7 @@ func New(n, c, k, layer int) (*Head, error) {
 	rows := 2*n + k
 	h := &Head{n: n, c: c, k: k,
 		Phi:   &hc.Param{Name: "phi", Value: make([]float64, rows*n*c), Grad: make([]float64, rows*n*c)},
-		Gates: &hc.Param{Name: "alpha", Value: []float64{0.01, 0.01}, Grad: make([]float64, 2), NoDecay: true},
+		Gates: &hc.Param{Name: "alpha", Value: []float64{DefaultGate, DefaultGate}, Grad: make([]float64, 2), NoDecay: true},
 		BPre:  &hc.Param{Name: "b_pre", Value: make([]float64, n), Grad: make([]float64, n), NoDecay: true},
 		BPost: &hc.Param{Name: "b_post", Value: make([]float64, n), Grad: make([]float64, n), NoDecay: true},
 	}
@@ -203,3 +203,14 @@ func sigmoid(z float64) float64 {
 
 // Raw returns the raw residual logits recorded in a token's tape.
 func (h *Head) Raw(tape []float64) []float64 { return tape[1+2*h.n : 1+2*h.n+h.k] }
+
+// DefaultGate is the init of every gate α (mHC paper, Tab. 5).
+const DefaultGate = 0.01
+
+// ResidualGate returns the gate α_res (init DefaultGate) and the bias b_res
+// (k zeros, for the caller's init) that mhc and mhclite put on the raw
+// residual logits: H̃ = α_res·raw + b_res. Both are NoDecay.
+func ResidualGate(k int) (alpha, bias *hc.Param) {
+	return &hc.Param{Name: "alpha_res", Value: []float64{DefaultGate}, Grad: make([]float64, 1), NoDecay: true},
+		&hc.Param{Name: "b_res", Value: make([]float64, k), Grad: make([]float64, k), NoDecay: true}
+}

@@ -88,9 +88,11 @@
 // of several batches or branches accumulate until AdamW.ZeroGrad. The caller
 // owns every activation buffer, which makes a training step allocation-free
 // in steady state; the tests prove it with testing.AllocsPerRun. Linear
-// issues its GEMMs in tiles that keep gonum's Dgemm on its serial kernel
-// (gonum's parallel path allocates), so a step runs on the calling
-// goroutine.
+// multiplies through internal/gemm: on gonum, tiles that stay on Dgemm's
+// serial kernel (its parallel path allocates), shared with persistent helper
+// goroutines for large products when gemm.Threads() > 1; on OpenBLAS
+// (-tags openblas), one cblas call. gemm.SetThreads(1) keeps a run on one
+// thread (the depth sweep does, running one experiment per core).
 //
 // Every backward pass is checked against central finite differences with a
 // random upstream gradient; measured relative errors are ~1e-10 for the

@@ -76,43 +76,12 @@ func TestConformance(t *testing.T) {
 // φ = 0, b_res 0/−8, b_pre/b_post ±1, Fixed-20): H_res diag 0.998995,
 // off-diagonal 3.351e-4, h_pre 0.73106/0.26894, h_post 1.46212/0.53788.
 func TestInit(t *testing.T) {
-	const n, c, layer = 4, 8, 5 // home stream 5 mod 4 = 1
-	m, err := mhc.New(mhc.PaperConfig(n, c, layer))
+	const layer = 5 // home stream 5 mod 4 = 1
+	m, err := mhc.New(mhc.PaperConfig(4, 8, layer))
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := hc.NewLayer(m)
-	x := make([]float64, 3*n*c)
-	rnd := rand.New(rand.NewPCG(1, 2))
-	for i := range x {
-		x[i] = rnd.NormFloat64()
-	}
-	if err := l.Pre(make([]float64, 3*c), x, 3); err != nil {
-		t.Fatal(err)
-	}
-	pre, post, res := l.Coefficients()
-	near := func(what string, got, want, tol float64) {
-		if math.Abs(got-want) > tol {
-			t.Errorf("%s = %.7g, want %g", what, got, want)
-		}
-	}
-	for tok := 0; tok < 3; tok++ {
-		for i := 0; i < n; i++ {
-			wp, wq := 0.26894, 0.53788
-			if i == layer%n {
-				wp, wq = 0.73106, 1.46212
-			}
-			near("h_pre", pre[tok*n+i], wp, 0.5e-5)
-			near("h_post", post[tok*n+i], wq, 0.5e-5)
-			for j := 0; j < n; j++ {
-				if i == j {
-					near("H_res diag", res[tok*n*n+i*n+j], 0.998995, 0.5e-6)
-				} else {
-					near("H_res off", res[tok*n*n+i*n+j], 3.351e-4, 0.5e-7)
-				}
-			}
-		}
-	}
+	mixertest.CheckInit(t, m, layer, mixertest.Init{Diag: 0.998995, DiagTol: 0.5e-6, Off: 3.351e-4, OffTol: 0.5e-7})
 }
 
 // TestFixedReportsDeviation: far from the init the paper's 20 sweeps leave a

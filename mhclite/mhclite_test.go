@@ -18,9 +18,6 @@ const (
 	// quoted6 is half a unit in the 6th decimal: SPEC §3.3 quotes the init
 	// H_res diagonal as 0.994008, rounded to 6 decimals.
 	quoted6 = 0.5e-6
-	// quotedH is half a unit in the last quoted digit of h_pre = 0.73106 and
-	// h_post = 1.46212 (SPEC §3.2).
-	quotedH = 0.5e-5
 	// closedFormTol bounds the gap between H_res at init and its closed form
 	// (package doc): both are sums of at most 8! terms of size ≤ 1 in
 	// float64, each rounding ~1e-16 relative.
@@ -84,49 +81,16 @@ func TestConformance(t *testing.T) {
 		Permute: permute, Perturb: perturb, Far: far, Guarantee: birkhoff.Deviation[float64]})
 }
 
-// TestInit reproduces SPEC §3.3's measured init at n = 4 (reference code:
-// φ = 0, b_res 0 for the identity and −8 for the other 23 permutations):
-// H_res diagonal 0.994008, off-diagonal 0.001997; and SPEC §3.2's h_pre
-// 0.73106/0.26894, h_post 1.46212/0.53788 from the shared head.
+// TestInit reproduces SPEC §3.3's measured init at n = 4 (identity's
+// logit 0, the others −8): H_res diag 0.994008, off-diagonal 0.001997, and
+// the shared head's h_pre, h_post (SPEC §3.2).
 func TestInit(t *testing.T) {
-	const n, c, layer, tokens = 4, 8, 5, 3 // home stream 5 mod 4 = 1
-	m, err := mhclite.New(mhclite.PaperConfig(n, c, layer))
+	const layer = 5 // home stream 5 mod 4 = 1
+	m, err := mhclite.New(mhclite.PaperConfig(4, 8, layer))
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := hc.NewLayer(m)
-	rnd := rand.New(rand.NewPCG(1, 2))
-	x := make([]float64, tokens*n*c)
-	for i := range x {
-		x[i] = rnd.NormFloat64()
-	}
-	if err := l.Pre(make([]float64, tokens*c), x, tokens); err != nil {
-		t.Fatal(err)
-	}
-	pre, post, res := l.Coefficients()
-	near := func(what string, got, want, tol float64) {
-		t.Helper()
-		if !(math.Abs(got-want) <= tol) {
-			t.Errorf("%s = %.7g, want %g ± %g", what, got, want, tol)
-		}
-	}
-	for tok := range tokens {
-		for i := range n {
-			wp, wq := 0.26894, 0.53788
-			if i == layer%n {
-				wp, wq = 0.73106, 1.46212
-			}
-			near("h_pre", pre[tok*n+i], wp, quotedH)
-			near("h_post", post[tok*n+i], wq, quotedH)
-			for j := range n {
-				if i == j {
-					near("H_res diag", res[(tok*n+i)*n+j], 0.994008, quoted6)
-				} else {
-					near("H_res off", res[(tok*n+i)*n+j], 0.001997, quoted6)
-				}
-			}
-		}
-	}
+	mixertest.CheckInit(t, m, layer, mixertest.Init{Diag: 0.994008, DiagTol: quoted6, Off: 0.001997, OffTol: quoted6})
 }
 
 // TestInitClosedForm checks H_res at init against the closed form of the

@@ -28,9 +28,6 @@ const (
 	// rounds them to 6 and 4 significant digits.
 	initDiagTol = 0.5e-6
 	initOffTol  = 0.5e-7
-	// gateTol is half a unit in the last digit of SPEC §3.2's h_pre and
-	// h_post (0.73106, 1.46212: 5 decimals).
-	gateTol = 0.5e-5
 )
 
 func newMixer(cfg func(n, c, layer int) shc.Config) func(n, c, layer int) (hc.Mixer, error) {
@@ -184,39 +181,18 @@ func coefficients(t *testing.T, m hc.Mixer, rnd *rand.Rand, tokens int) (pre, po
 	return l.Coefficients()
 }
 
-// TestInit reproduces SPEC §3.4's measured init at n = 4 (s²HC code: W = 0,
-// b_U = b_V = 0, b_S = 4, scales 0.01, γ = 1): H_res diagonal 0.999497,
-// off-diagonal 1.677e-4; and SPEC §3.2's h_pre 0.73106/0.26894 and h_post
-// 1.46212/0.53788 (the shared head).
+// TestInit reproduces SPEC §3.4's measured init at n = 4 (W = 0, b_U = b_V
+// = 0, b_S = 4, scales 0.01, γ = 1): H_res diag 0.999497, off-diagonal
+// 1.677e-4, on the sphere, and the shared head's h_pre, h_post.
 func TestInit(t *testing.T) {
-	const n, c, layer, tokens = 4, 8, 5, 3 // home stream 5 mod 4 = 1
-	m, err := shc.New(shc.PaperConfig(n, c, layer))
+	const n, layer = 4, 5 // home stream 5 mod 4 = 1
+	m, err := shc.New(shc.PaperConfig(n, 8, layer))
 	if err != nil {
 		t.Fatal(err)
 	}
-	pre, post, res := coefficients(t, m, rand.New(rand.NewPCG(1, 2)), tokens)
-	near := func(what string, got, want, tol float64) {
-		t.Helper()
-		if !(math.Abs(got-want) <= tol) {
-			t.Errorf("%s = %.7g, want %g", what, got, want)
-		}
-	}
-	for tok := range tokens {
-		for i := range n {
-			wp, wq := 0.26894, 0.53788
-			if i == layer%n {
-				wp, wq = 0.73106, 1.46212
-			}
-			near("h_pre", pre[tok*n+i], wp, gateTol)
-			near("h_post", post[tok*n+i], wq, gateTol)
-			for j := range n {
-				if i == j {
-					near("H_res diag", res[tok*n*n+i*n+j], 0.999497, initDiagTol)
-				} else {
-					near("H_res off", res[tok*n*n+i*n+j], 1.677e-4, initOffTol)
-				}
-			}
-		}
+	l := mixertest.CheckInit(t, m, layer, mixertest.Init{Diag: 0.999497, DiagTol: initDiagTol, Off: 1.677e-4, OffTol: initOffTol})
+	_, _, res := l.Coefficients()
+	for tok := range l.Tokens() {
 		if d := shc.Deviation(res[tok*n*n:(tok+1)*n*n], n, 1); !(d <= guaranteeTol) {
 			t.Errorf("token %d: deviation %.3g at init", tok, d)
 		}

@@ -166,10 +166,13 @@ func (g Grid) Size(w, h vg.Length) (vg.Length, vg.Length) {
 	return vg.Length(cols) * w, vg.Length(rows) * h
 }
 
-func (g Grid) dims() (cols, rows int) {
-	cols = max(g.Cols, 1)
-	rows = max((len(g.Panels)+cols-1)/cols, 1)
-	return cols, rows
+func (g Grid) dims() (cols, rows int) { return cellDims(len(g.Panels), g.Cols) }
+
+// cellDims returns the columns and rows of a layout of count cells in rows
+// of cols (at least one of each).
+func cellDims(count, cols int) (int, int) {
+	cols = max(cols, 1)
+	return cols, max((count+cols-1)/cols, 1)
 }
 
 // Draw draws the panels on c.

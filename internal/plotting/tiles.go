@@ -22,11 +22,7 @@ func (t Tiles) Size(w, h vg.Length) (vg.Length, vg.Length) {
 	return vg.Length(cols) * w, vg.Length(rows) * h
 }
 
-func (t Tiles) dims() (cols, rows int) {
-	cols = max(t.Cols, 1)
-	rows = max((len(t.Cells)+cols-1)/cols, 1)
-	return cols, rows
-}
+func (t Tiles) dims() (cols, rows int) { return cellDims(len(t.Cells), t.Cols) }
 
 // Draw draws each cell on its share of c, row 0 at the top.
 func (t Tiles) Draw(c draw.Canvas) {

@@ -112,3 +112,14 @@ func parseChoices(flagName, s string, valid []string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// writeTrimmed writes the lines of a tabwriter table to w without their
+// trailing blanks (tabwriter pads the last cell too).
+func writeTrimmed(w io.Writer, table string) error {
+	for line := range strings.Lines(table) {
+		if _, err := io.WriteString(w, strings.TrimRight(line, " \n")+"\n"); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/hyperconn/hyperconn/internal/plotting"
@@ -120,13 +119,7 @@ func writeDepthTable(w io.Writer, doc *depthDoc) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	// tabwriter pads the last cell too: drop the trailing blanks.
-	for line := range strings.Lines(buf.String()) {
-		if _, err := io.WriteString(w, strings.TrimRight(line, " \n")+"\n"); err != nil {
-			return err
-		}
-	}
-	return nil
+	return writeTrimmed(w, buf.String())
 }
 
 // cell formats x, or "-" if it was not measured.

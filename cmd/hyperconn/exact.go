@@ -238,11 +238,5 @@ func writeExactTable(w io.Writer, rows []exactRow, timing bool) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	// tabwriter pads the last cell too: drop the trailing blanks.
-	for line := range strings.Lines(buf.String()) {
-		if _, err := io.WriteString(w, strings.TrimRight(line, " \n")+"\n"); err != nil {
-			return err
-		}
-	}
-	return nil
+	return writeTrimmed(w, buf.String())
 }

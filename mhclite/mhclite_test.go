@@ -22,9 +22,6 @@ const (
 	// (package doc): both are sums of at most 8! terms of size ≤ 1 in
 	// float64, each rounding ~1e-16 relative.
 	closedFormTol = 1e-14
-	// sumTol bounds |Σ w − 1| of n! ≤ 40320 softmax weights: each weight is
-	// rounded once (ε = 1.1e-16) and the sum adds n! roundings at worst.
-	sumTol = 1e-11
 )
 
 func newLite(n, c, layer int) (hc.Mixer, error) {

@@ -235,7 +235,6 @@ type adamW32 struct {
 	m, v    []float32
 	decay   []bool // per element: weight decay applies (the parameter's NoDecay is false)
 	step    int
-	lr      float64
 	gscale  float32
 	consts  [4]float32 // b1, b2, stepSize, invSqrtBC2
 	eps     float32

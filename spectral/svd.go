@@ -37,7 +37,7 @@ func Norm[F Float](m []F, rows, cols int) float64 {
 		return math.Inf(1)
 	}
 	var buf [16]float64
-	sv := buf[:]
+	var sv []float64
 	if k := min(rows, cols); k <= len(buf) {
 		sv = buf[:k]
 	} else {

@@ -5,6 +5,7 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 
+	"github.com/hyperconn/hyperconn/internal/f32"
 	"github.com/hyperconn/hyperconn/internal/gemm"
 )
 
@@ -16,6 +17,16 @@ type Param32 struct {
 	Value   []float32
 	Grad    []float32
 	NoDecay bool
+
+	stale bool // Grad is logically zero (see adamW32.zeroGrad)
+}
+
+// settle clears Grad if it is stale.
+func (p *Param32) settle() {
+	if p.stale {
+		clear(p.Grad)
+		p.stale = false
+	}
 }
 
 // arena32 holds every Param32 of a model in two flat slices, so that the
@@ -65,13 +76,18 @@ func (l *linear32) forward(dst, x []float32, rows int) {
 	gemm.Mul32(blas.NoTrans, blas.NoTrans, rows, l.out, l.in, 1, x, l.in, l.w.Value, l.out, 1, dst, l.out)
 }
 
-// backward adds xᵀ·dy to W's gradient and the column sums of dy to b's,
+// backward adds xᵀ·dy to W's gradient (writes it, if stale) and the column sums of dy to b's,
 // and, unless dx is nil, overwrites dx with dy·Wᵀ.
 func (l *linear32) backward(dx, dy, x []float32, rows int) {
 	if len(x) != rows*l.in || len(dy) != rows*l.out || (dx != nil && len(dx) != rows*l.in) {
 		panic(ErrShape)
 	}
-	gemm.Mul32(blas.Trans, blas.NoTrans, l.in, l.out, rows, 1, x, l.in, dy, l.out, 1, l.w.Grad, l.out)
+	beta := float32(1)
+	if l.w.stale { // overwrite instead of clearing first
+		beta, l.w.stale = 0, false
+	}
+	gemm.Mul32(blas.Trans, blas.NoTrans, l.in, l.out, rows, 1, x, l.in, dy, l.out, beta, l.w.Grad, l.out)
+	l.b.settle()
 	db := l.b.Grad
 	for r := range rows {
 		for j, v := range dy[r*l.out : (r+1)*l.out] {
@@ -122,6 +138,7 @@ func (n *rmsNorm32) backward(dx, dy, x []float32, rows int) {
 	if len(x) != rows*n.c || len(dy) != rows*n.c || len(dx) != rows*n.c {
 		panic(ErrShape)
 	}
+	n.gain.settle()
 	g, dg := n.gain.Value, n.gain.Grad
 	for r := range rows {
 		xr, dyr, dxr := x[r*n.c:(r+1)*n.c], dy[r*n.c:(r+1)*n.c], dx[r*n.c:(r+1)*n.c]
@@ -138,57 +155,11 @@ func (n *rmsNorm32) backward(dx, dy, x []float32, rows int) {
 	}
 }
 
-// erf32 approximates erf(x) in float32 by an odd rational function,
-// erf(x) ≈ x·P(x²)/Q(x²) on [−4, 4] and ±1 beyond (where float32 erf is
-// ±1 to the last bit). P has degree 6 and Q degree 4 in x²; the
-// coefficients are the minimax fit used by Eigen and XLA for float32.
-// Its largest error against math.Erf is below 1e-6 (checked by
-// TestErf32). It costs 13 flops and no exp: GELU in float32 is otherwise
-// as slow as in float64.
-func erf32(x float32) float32 {
-	x = min(max(x, -4), 4)
-	x2 := x * x
-	p := float32(-2.72614225801306e-10)
-	p = p*x2 + 2.77068142495902e-08
-	p = p*x2 - 2.10102402082508e-06
-	p = p*x2 - 5.69250639462346e-05
-	p = p*x2 - 7.34990630326855e-04
-	p = p*x2 - 2.95459980854025e-03
-	p = p*x2 - 1.60960333262415e-02
-	q := float32(-1.45660718464996e-05)
-	q = q*x2 - 2.13374055278905e-04
-	q = q*x2 - 1.68282697438203e-03
-	q = q*x2 - 7.37332916720468e-03
-	q = q*x2 - 1.42647390514189e-02
-	return x * p / q
-}
-
-// exp32 approximates e^x in float32 for x ≤ 0, with a relative error below
-// 1e-5 (TestExp32; about 1e-6 for x ≥ −20, the range GELU uses): x·log₂e is
-// split into an integer k and a fraction f ∈ [−½, ½], 2^f is a degree-6
-// Taylor polynomial of e^(f·ln 2) and 2^k is put in the exponent bits.
-// Below −87 it returns 0 (the result would be subnormal).
-func exp32(x float32) float32 {
-	if x < -87 {
-		return 0
-	}
-	const log2e = 1.4426950408889634
-	t := x * log2e
-	k := float32(math.Floor(float64(t + 0.5)))
-	f := (t - k) * math.Ln2 // f·ln 2 ∈ [−0.347, 0.347]
-	p := float32(1.0 / 720)
-	p = p*f + 1.0/120
-	p = p*f + 1.0/24
-	p = p*f + 1.0/6
-	p = p*f + 0.5
-	p = p*f + 1
-	p = p*f + 1
-	return p * math.Float32frombits(uint32(int32(k)+127)<<23)
-}
-
 // gelu32 is the float32 GELU of one block: a = x·Φ(x) with Φ(x) =
-// ½(1 + erf(x/√2)), keeping Φ in cdf for the backward pass. It is a
-// gemm.Ranger so that the element-wise work runs on every thread.
+// ½(1 + erf(x/√2)), keeping Φ in cdf for the backward pass; the kernels are
+// f32.GELU and f32.GELUBackward (erf and exp by polynomials, errors below
+// 1e-6). It is a gemm.Ranger so that the element-wise work runs on every
+// thread.
 type gelu32 struct {
 	a, cdf, x   []float32 // forward: outputs a, cdf; input x
 	dx, dy      []float32 // backward
@@ -197,22 +168,11 @@ type gelu32 struct {
 
 // Range runs the forward or backward pass on elements [lo, hi).
 func (g *gelu32) Range(lo, hi int) {
-	const invSqrt2 = 0.7071067811865476
-	const invSqrt2Pi = 0.3989422804014327
-	x, cdf := g.x[lo:hi], g.cdf[lo:hi]
 	if !g.backwardRun {
-		a := g.a[lo:hi]
-		for i, v := range x {
-			c := 0.5 * (1 + erf32(v*invSqrt2))
-			cdf[i] = c
-			a[i] = v * c
-		}
+		f32.GELU(g.a[lo:hi], g.cdf[lo:hi], g.x[lo:hi])
 		return
 	}
-	dx, dy := g.dx[lo:hi], g.dy[lo:hi]
-	for i, v := range x {
-		dx[i] = dy[i] * (cdf[i] + v*invSqrt2Pi*exp32(-0.5*v*v))
-	}
+	f32.GELUBackward(g.dx[lo:hi], g.dy[lo:hi], g.x[lo:hi], g.cdf[lo:hi])
 }
 
 // forward writes gelu(x) into a and Φ(x) into cdf.

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/hyperconn/hyperconn/hc"
+	"github.com/hyperconn/hyperconn/internal/f32"
 	"github.com/hyperconn/hyperconn/internal/gemm"
 )
 
@@ -193,9 +194,9 @@ func (m *Model) ParamNames32() []string {
 func (m *Model) Float32() bool { return m.f32 != nil }
 
 // arenaOp is the element-wise work of a training step over the float32
-// arena, as a gemm.Ranger: zero the gradients, sum their squares per
-// gemm.Grain block (deterministic whatever the thread count), or apply
-// AdamW with a gradient scale.
+// arena, as a gemm.Ranger: sum the gradients' squares per gemm.Grain block
+// (deterministic whatever the thread count), or apply AdamW with a
+// gradient scale.
 type arenaOp struct {
 	a       *arena32
 	op      int
@@ -204,66 +205,79 @@ type arenaOp struct {
 }
 
 const (
-	opZero = iota
-	opSumSq
+	opSumSq = iota
 	opAdam
 )
 
 func (o *arenaOp) Range(lo, hi int) {
 	switch o.op {
-	case opZero:
-		clear(o.a.grad[lo:hi])
 	case opSumSq:
 		for b0 := lo; b0 < hi; b0 += gemm.Grain {
-			var ss float64
-			for _, g := range o.a.grad[b0:min(b0+gemm.Grain, hi)] {
-				ss += float64(g) * float64(g)
-			}
-			o.partial[b0/gemm.Grain] = ss
+			o.partial[b0/gemm.Grain] = f32.SumSquares(o.a.grad[b0:min(b0+gemm.Grain, hi)])
 		}
 	case opAdam:
 		o.opt.update(lo, hi)
 	}
 }
 
-// adamW32 is AdamW over a float32 arena, moments in float32. The update
-// of one element is AdamW's, computed in float32 with step constants
-// computed in float64, on the gradient times a scale (the clip factor).
+// adamW32 is AdamW over a float32 arena, moments in float32 (f32.AdamW:
+// the update of one element computed in float32, with step constants
+// computed in float64, on the gradient times a scale, the clip factor).
 type adamW32 struct {
-	cfg     AdamWConfig
-	a       *arena32
-	m, v    []float32
-	decay   []bool // per element: weight decay applies (the parameter's NoDecay is false)
-	step    int
-	gscale  float32
-	consts  [4]float32 // b1, b2, stepSize, invSqrtBC2
-	eps     float32
-	dfactor float32
-	op      arenaOp
+	cfg    AdamWConfig
+	a      *arena32
+	m, v   []float32
+	runs   []decayRun // the arena cut into runs of equal NoDecay
+	step   int
+	consts [2]f32.AdamWConsts // without and with weight decay
+	op     arenaOp
+}
+
+// decayRun is the arena range [lo, hi) whose parameters all have NoDecay
+// equal to !decay.
+type decayRun struct {
+	lo, hi int
+	decay  bool
 }
 
 func newAdamW32(a *arena32, cfg AdamWConfig) *adamW32 {
-	o := &adamW32{cfg: cfg, a: a, m: make([]float32, len(a.value)), v: make([]float32, len(a.value)), decay: make([]bool, len(a.value))}
+	o := &adamW32{cfg: cfg, a: a, m: make([]float32, len(a.value)), v: make([]float32, len(a.value))}
 	off := 0
 	for _, p := range a.params {
-		for i := range p.Value {
-			o.decay[off+i] = !p.NoDecay
+		k := len(p.Value)
+		if r := len(o.runs) - 1; r >= 0 && o.runs[r].decay == !p.NoDecay {
+			o.runs[r].hi += k
+		} else {
+			o.runs = append(o.runs, decayRun{lo: off, hi: off + k, decay: !p.NoDecay})
 		}
-		off += len(p.Value)
+		off += k
 	}
 	o.op = arenaOp{a: a, partial: make([]float64, (len(a.value)+gemm.Grain-1)/gemm.Grain), opt: o}
 	return o
 }
 
-// zeroGrad clears every float32 gradient.
+// zeroGrad marks every float32 gradient stale: logically zero, its memory
+// not cleared. The backward pass overwrites a stale gradient instead of
+// adding to it (a weight gradient's product runs with β = 0), which saves
+// a pass over the arena; settle clears the ones it did not reach.
 func (o *adamW32) zeroGrad() {
-	o.op.op = opZero
-	gemm.For(len(o.a.grad), &o.op)
+	for _, p := range o.a.params {
+		p.stale = true
+	}
+}
+
+// settle clears the gradients still stale, so that every gradient holds
+// its value.
+func (o *adamW32) settle() {
+	for _, p := range o.a.params {
+		p.settle()
+	}
 }
 
 // sumSquares returns Σ g² over the float32 gradients, accumulated in
 // float64 block by block in a fixed order.
 func (o *adamW32) sumSquares() float64 {
+	o.settle()
 	o.op.op = opSumSq
 	gemm.For(len(o.a.grad), &o.op)
 	var ss float64
@@ -276,32 +290,31 @@ func (o *adamW32) sumSquares() float64 {
 // stepScaled applies one update with learning rate lr to gradients
 // multiplied by scale. The config's values were validated by NewAdamW.
 func (o *adamW32) stepScaled(lr, scale float64) {
+	o.settle()
 	o.step++
 	b1, b2 := o.cfg.Beta1, o.cfg.Beta2
 	bc1 := 1 - math.Pow(b1, float64(o.step))
 	bc2 := 1 - math.Pow(b2, float64(o.step))
-	o.consts = [4]float32{float32(b1), float32(b2), float32(lr / bc1), float32(1 / math.Sqrt(bc2))}
-	o.eps = float32(o.cfg.Eps)
-	o.dfactor = float32(1 - lr*o.cfg.WeightDecay)
-	o.gscale = float32(scale)
+	c := f32.AdamWConsts{Scale: float32(scale), Beta1: float32(b1), Beta2: float32(b2), StepSize: float32(lr / bc1),
+		InvSqrtBC2: float32(1 / math.Sqrt(bc2)), Eps: float32(o.cfg.Eps), Decay: 1}
+	o.consts[0] = c
+	c.Decay = float32(1 - lr*o.cfg.WeightDecay)
+	o.consts[1] = c
 	o.op.op = opAdam
 	gemm.For(len(o.a.value), &o.op)
 }
 
 // update applies the step to elements [lo, hi).
 func (o *adamW32) update(lo, hi int) {
-	b1, b2, stepSize, invSqrtBC2 := o.consts[0], o.consts[1], o.consts[2], o.consts[3]
-	eps, df, s := o.eps, o.dfactor, o.gscale
-	val, grad, m, v, decay := o.a.value[lo:hi], o.a.grad[lo:hi], o.m[lo:hi], o.v[lo:hi], o.decay[lo:hi]
-	for i, g := range grad {
-		g *= s
-		mi := b1*m[i] + (1-b1)*g
-		vi := b2*v[i] + (1-b2)*g*g
-		m[i], v[i] = mi, vi
-		p := val[i]
-		if decay[i] {
-			p *= df
+	for _, r := range o.runs {
+		l, h := max(lo, r.lo), min(hi, r.hi)
+		if l >= h {
+			continue
 		}
-		val[i] = p - stepSize*mi/(float32(math.Sqrt(float64(vi)))*invSqrtBC2+eps)
+		c := &o.consts[0]
+		if r.decay {
+			c = &o.consts[1]
+		}
+		f32.AdamW(o.a.value[l:h], o.a.grad[l:h], o.m[l:h], o.v[l:h], c)
 	}
 }

@@ -65,15 +65,16 @@ func newLinear32(a *arena32, prefix string, l *Linear) *linear32 {
 	return &linear32{in: l.In, out: l.Out, w: a.add(prefix+l.W.Name, &l.W), b: a.add(prefix+l.B.Name, &l.B)}
 }
 
-// forward writes x·W + b (rows×out) into dst.
+// forward writes x·W + b (rows×out) into dst: the product, then the bias
+// added row by row while the rows are still in cache.
 func (l *linear32) forward(dst, x []float32, rows int) {
 	if len(x) != rows*l.in || len(dst) != rows*l.out {
 		panic(ErrShape)
 	}
+	gemm.Mul32(blas.NoTrans, blas.NoTrans, rows, l.out, l.in, 1, x, l.in, l.w.Value, l.out, 0, dst, l.out)
 	for r := range rows {
-		copy(dst[r*l.out:(r+1)*l.out], l.b.Value)
+		f32.Add(dst[r*l.out:(r+1)*l.out], l.b.Value)
 	}
-	gemm.Mul32(blas.NoTrans, blas.NoTrans, rows, l.out, l.in, 1, x, l.in, l.w.Value, l.out, 1, dst, l.out)
 }
 
 // backward adds xᵀ·dy to W's gradient (writes it, if stale) and the column sums of dy to b's,
@@ -88,11 +89,8 @@ func (l *linear32) backward(dx, dy, x []float32, rows int) {
 	}
 	gemm.Mul32(blas.Trans, blas.NoTrans, l.in, l.out, rows, 1, x, l.in, dy, l.out, beta, l.w.Grad, l.out)
 	l.b.settle()
-	db := l.b.Grad
 	for r := range rows {
-		for j, v := range dy[r*l.out : (r+1)*l.out] {
-			db[j] += v
-		}
+		f32.Add(l.b.Grad, dy[r*l.out:(r+1)*l.out])
 	}
 	if dx != nil {
 		gemm.Mul32(blas.NoTrans, blas.Trans, rows, l.in, l.out, 1, dy, l.out, l.w.Value, l.out, 0, dx, l.in)
@@ -113,11 +111,7 @@ func newRMSNorm32(a *arena32, prefix string, n *RMSNorm) *rmsNorm32 {
 
 // invRMS returns 1/√(mean(x²) + ε) of one row.
 func (n *rmsNorm32) invRMS(x []float32) float32 {
-	var ss float64
-	for _, v := range x {
-		ss += float64(v) * float64(v)
-	}
-	return float32(1 / math.Sqrt(ss/float64(n.c)+n.eps))
+	return float32(1 / math.Sqrt(f32.SumSquares(x)/float64(n.c)+n.eps))
 }
 
 func (n *rmsNorm32) forward(dst, x []float32, rows int) {
@@ -190,18 +184,8 @@ func (g *gelu32) backward(dx, dy, x, cdf []float32) {
 	g.dx, g.dy, g.x, g.cdf = nil, nil, nil, nil
 }
 
-// to32 rounds src into dst (equal lengths).
-func to32(dst []float32, src []float64) {
-	dst = dst[:len(src)]
-	for i, v := range src {
-		dst[i] = float32(v)
-	}
-}
+// to32 rounds src into dst (at least as long).
+func to32(dst []float32, src []float64) { f32.From64(dst[:len(src)], src) }
 
-// to64 widens src into dst (equal lengths); exact.
-func to64(dst []float64, src []float32) {
-	dst = dst[:len(src)]
-	for i, v := range src {
-		dst[i] = float64(v)
-	}
-}
+// to64 widens src into dst (at least as long); exact.
+func to64(dst []float64, src []float32) { f32.To64(dst[:len(src)], src) }

@@ -44,3 +44,18 @@ func geluBackAVX2(dx, dy, x, cdf []float32, t *table)
 //
 //go:noescape
 func sumSquaresAVX2(x []float32, s *[Lanes]float64)
+
+// addAVX2 is Add over len(dst) elements, a multiple of 8.
+//
+//go:noescape
+func addAVX2(dst, x []float32)
+
+// from64AVX2 is From64 over len(dst) elements, a multiple of 8.
+//
+//go:noescape
+func from64AVX2(dst []float32, src []float64)
+
+// to64AVX2 is To64 over len(dst) elements, a multiple of 8.
+//
+//go:noescape
+func to64AVX2(dst []float64, src []float32)

@@ -215,3 +215,65 @@ ssDone:
 	VMOVUPD Y11, 96(DI)
 	VZEROUPPER
 	RET
+
+// func addAVX2(dst, x []float32)
+TEXT ·addAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), DI
+	MOVQ dst_len+8(FP), CX
+	MOVQ x_base+24(FP), SI
+	XORQ AX, AX
+
+addLoop:
+	CMPQ AX, CX
+	JGE  addDone
+	VMOVUPS (DI)(AX*4), Y0
+	VADDPS  (SI)(AX*4), Y0, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ    $8, AX
+	JMP     addLoop
+
+addDone:
+	VZEROUPPER
+	RET
+
+// func from64AVX2(dst []float32, src []float64)
+TEXT ·from64AVX2(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), DI
+	MOVQ dst_len+8(FP), CX
+	MOVQ src_base+24(FP), SI
+	XORQ AX, AX
+
+fromLoop:
+	CMPQ AX, CX
+	JGE  fromDone
+	VCVTPD2PSY (SI)(AX*8), X0
+	VCVTPD2PSY 32(SI)(AX*8), X1
+	VMOVUPS X0, (DI)(AX*4)
+	VMOVUPS X1, 16(DI)(AX*4)
+	ADDQ    $8, AX
+	JMP     fromLoop
+
+fromDone:
+	VZEROUPPER
+	RET
+
+// func to64AVX2(dst []float64, src []float32)
+TEXT ·to64AVX2(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), DI
+	MOVQ dst_len+8(FP), CX
+	MOVQ src_base+24(FP), SI
+	XORQ AX, AX
+
+toLoop:
+	CMPQ AX, CX
+	JGE  toDone
+	VCVTPS2PD (SI)(AX*4), Y0
+	VCVTPS2PD 16(SI)(AX*4), Y1
+	VMOVUPD Y0, (DI)(AX*8)
+	VMOVUPD Y1, 32(DI)(AX*8)
+	ADDQ    $8, AX
+	JMP     toLoop
+
+toDone:
+	VZEROUPPER
+	RET

@@ -108,16 +108,16 @@ func Mul(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int
 		scale(beta, m, n, c, ldc)
 		return
 	}
+	kernel, perThread := tiled64, 2
 	if current == OpenBLAS {
-		blas64.Implementation().Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-		return
+		kernel, perThread = dgemm, 1
 	}
 	if !parallel(m, n, k) {
-		tiled64(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		kernel(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	j := &pool.j64
-	*j = job[float64]{tA: tA, tB: tB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, kernel: tiled64}
+	*j = job[float64]{tA: tA, tB: tB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, kernel: kernel, perThread: perThread}
 	run(j)
 	*j = job[float64]{}
 	pool.busy.Unlock()
@@ -133,16 +133,16 @@ func Mul32(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda i
 		scale(beta, m, n, c, ldc)
 		return
 	}
+	kernel, perThread := tiled32, 2
 	if current == OpenBLAS {
-		blas32.Implementation().Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-		return
+		kernel, perThread = sgemm, 1
 	}
 	if !parallel(m, n, k) {
-		tiled32(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		kernel(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	j := &pool.j32
-	*j = job[float32]{tA: tA, tB: tB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, kernel: tiled32}
+	*j = job[float32]{tA: tA, tB: tB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, kernel: kernel, perThread: perThread}
 	run(j)
 	*j = job[float32]{}
 	pool.busy.Unlock()
@@ -173,6 +173,7 @@ type job[F float32 | float64] struct {
 	lda, ldb    int
 	ldc         int
 	kernel      func(tA, tB blas.Transpose, m, n, k int, alpha F, a []F, lda int, b []F, ldb int, beta F, c []F, ldc int)
+	perThread   int // parts per thread: 2 balance gonum's uneven tiles, 1 keeps OpenBLAS's calls large
 	parts       int
 	byRows      bool
 	next        atomicInt
@@ -261,11 +262,7 @@ func SetThreads(k int) int {
 	if k < 1 {
 		panic(ErrThreads)
 	}
-	old := int(threads.Swap(int32(k)))
-	if haveOpenBLAS {
-		setOpenBLASThreads(k)
-	}
-	return old
+	return int(threads.Swap(int32(k)))
 }
 
 // parallel reports whether a product of m·n·k multiply-adds runs on the
@@ -275,8 +272,7 @@ func parallel(m, n, k int) bool {
 }
 
 // run computes the product of j across the calling goroutine and the
-// helpers. Two parts per thread balance uneven tiles; it cuts the longer
-// side of C.
+// helpers, in j.perThread parts per thread; it cuts the longer side of C.
 func run[F float32 | float64](j *job[F]) {
 	t := Threads()
 	j.byRows = j.m >= j.n
@@ -284,7 +280,7 @@ func run[F float32 | float64](j *job[F]) {
 	if j.byRows {
 		side = j.m
 	}
-	j.parts = min(2*t, (side+7)/8)
+	j.parts = min(j.perThread*t, (side+7)/8)
 	helpers := min(t-1, j.parts-1)
 	j.next.Store(0)
 	tasks := startHelpers(helpers)
@@ -314,6 +310,16 @@ func helper(tasks <-chan helped) {
 		j.work()
 		j.done()
 	}
+}
+
+// dgemm and sgemm are the OpenBLAS kernels: one single-threaded call of
+// the installed blas64 or blas32 implementation.
+func dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	blas64.Implementation().Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+func sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	blas32.Implementation().Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // tiled64 computes a float64 product tile by tile on gonum's serial kernel

@@ -7,8 +7,6 @@ package gemm
 import "C"
 
 import (
-	"runtime"
-
 	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/netlib/blas/netlib"
@@ -17,12 +15,15 @@ import (
 // haveOpenBLAS reports whether the OpenBLAS backend is compiled in.
 const haveOpenBLAS = true
 
-// A binary built with -tags openblas starts on OpenBLAS, with as many
-// OpenBLAS threads as Go threads (GOMAXPROCS).
+// A binary built with -tags openblas starts on OpenBLAS. OpenBLAS itself
+// runs single-threaded: Mul splits a product across its own helper
+// goroutines (see SetThreads), which, unlike OpenBLAS's worker threads,
+// do not spin after a call and take no core from the element-wise work
+// between products.
 func init() {
 	useOpenBLAS()
 	current = OpenBLAS
-	setOpenBLASThreads(runtime.GOMAXPROCS(0))
+	C.openblas_set_num_threads(1)
 }
 
 // useOpenBLAS installs netlib's cgo bindings (linked to OpenBLAS by the
@@ -31,6 +32,3 @@ func useOpenBLAS() {
 	blas64.Use(netlib.Implementation{})
 	blas32.Use(netlib.Implementation{})
 }
-
-// setOpenBLASThreads sets OpenBLAS's thread count for later calls.
-func setOpenBLASThreads(k int) { C.openblas_set_num_threads(C.int(k)) }

@@ -5,5 +5,4 @@ package gemm
 // haveOpenBLAS reports whether the OpenBLAS backend is compiled in.
 const haveOpenBLAS = false
 
-func useOpenBLAS()             {}
-func setOpenBLASThreads(k int) {}
+func useOpenBLAS() {}

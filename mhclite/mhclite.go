@@ -142,63 +142,92 @@ type worker struct {
 	head *head.Worker
 	z    []float64 // logits α_res·raw + b_res
 	dw   []float64 // ∂L/∂w
-	draw []float64 // ∂L/∂raw
+	draw []float64 // tokens×n!: ∂L/∂raw, grown to the largest chunk
 	aRes float64   // private ∂L/∂α_res
 	bRes []float64 // private ∂L/∂b_res
 }
+
+var _ hc.ChunkWorker = (*worker)(nil)
 
 // Forward computes h_pre, h_post and H_res = Σ_k w_k·P_k with
 // w = softmax(α_res·raw + b_res), and records w after the head's tape.
 // The mixture is birkhoff.Mix, compensated so that equal weights at the
 // init do not bias it.
 func (w *worker) Forward(pre, post, res, tape, x []float64) error {
+	return w.ForwardChunk(pre, post, res, tape, x, 1)
+}
+
+// ForwardChunk is Forward for consecutive tokens (see hc.ChunkWorker): the
+// head's projections of the whole chunk are one matrix product, the softmax
+// and the mixture run token by token. A token's tape is the head's record,
+// then w.
+func (w *worker) ForwardChunk(pre, post, res, tape, x []float64, tokens int) error {
 	m := w.m
-	n := m.cfg.N
-	ht := m.head.TapeLen()
+	n, nn := m.cfg.N, m.cfg.N*m.cfg.N
+	tl, ht := m.TapeLen(), m.head.TapeLen()
+	w.head.ForwardChunk(pre, post, tape, tl, x, tokens)
 	if n == 1 {
-		w.head.Forward(pre, post, nil, tape[:ht], x)
-		res[0] = 1
+		for t := range tokens {
+			res[t] = 1
+		}
 		return nil
 	}
-	z := w.z
-	w.head.Forward(pre, post, z, tape[:ht], x) // z = raw
 	a, b := m.ARes.Value[0], m.BRes.Value
-	for k, r := range z {
-		z[k] = a*r + b[k]
+	z := w.z
+	for t := range tokens {
+		rec := tape[t*tl : (t+1)*tl]
+		for k, r := range m.head.Raw(rec) {
+			z[k] = a*r + b[k]
+		}
+		wt := rec[ht : ht+len(z)]
+		softmax(wt, z)
+		birkhoff.Mix(res[t*nn:(t+1)*nn], m.perms, wt)
 	}
-	wt := tape[ht : ht+len(z)]
-	softmax(wt, z)
-	birkhoff.Mix(res[:n*n], m.perms, wt)
 	return nil
 }
 
 // Backward differentiates Forward: ∂w = MixBackward(∂H_res), then the
 // softmax, the affine map and the head.
 func (w *worker) Backward(dx, x, tape, dpre, dpost, dres []float64) {
+	w.BackwardChunk(dx, x, tape, dpre, dpost, dres, 1)
+}
+
+// BackwardChunk is Backward for consecutive tokens (see hc.ChunkWorker):
+// the mixture and the softmax token by token, then the head's backward for
+// the whole chunk as matrix products.
+func (w *worker) BackwardChunk(dx, x, tape, dpre, dpost, dres []float64, tokens int) {
 	m := w.m
-	n := m.cfg.N
-	ht := m.head.TapeLen()
+	n, nn := m.cfg.N, m.cfg.N*m.cfg.N
+	tl, ht := m.TapeLen(), m.head.TapeLen()
 	if n == 1 {
-		w.head.Backward(dx, x, tape[:ht], dpre, dpost, nil)
+		w.head.BackwardChunk(dx, x, tape, tl, dpre, dpost, nil, tokens)
 		return
 	}
-	wt := tape[ht : ht+len(w.dw)]
-	birkhoff.MixBackward(w.dw, m.perms, dres[:n*n])
-	// Softmax: ∂z_k = w_k·(∂w_k − Σ_j w_j ∂w_j).
-	var s float64
-	for k, v := range wt {
-		s += v * w.dw[k]
+	k := len(w.dw)
+	if len(w.draw) < tokens*k {
+		w.draw = make([]float64, tokens*k)
 	}
-	// z = α·raw + b: ∂α = Σ ∂z·raw, ∂b = ∂z, ∂raw = α·∂z.
 	a := m.ARes.Value[0]
-	raw := m.head.Raw(tape)
-	for k, v := range wt {
-		d := v * (w.dw[k] - s)
-		w.aRes += d * raw[k]
-		w.bRes[k] += d
-		w.draw[k] = a * d
+	for t := range tokens {
+		rec := tape[t*tl : (t+1)*tl]
+		wt := rec[ht : ht+k]
+		birkhoff.MixBackward(w.dw, m.perms, dres[t*nn:(t+1)*nn])
+		// Softmax: ∂z_k = w_k·(∂w_k − Σ_j w_j ∂w_j).
+		var s float64
+		for i, v := range wt {
+			s += v * w.dw[i]
+		}
+		// z = α·raw + b: ∂α = Σ ∂z·raw, ∂b = ∂z, ∂raw = α·∂z.
+		raw := m.head.Raw(rec)
+		draw := w.draw[t*k : (t+1)*k]
+		for i, v := range wt {
+			d := v * (w.dw[i] - s)
+			w.aRes += d * raw[i]
+			w.bRes[i] += d
+			draw[i] = a * d
+		}
 	}
-	w.head.Backward(dx, x, tape[:ht], dpre, dpost, w.draw)
+	w.head.BackwardChunk(dx, x, tape, tl, dpre, dpost, w.draw, tokens)
 }
 
 // Flush adds the private gradients into the Params.

@@ -105,12 +105,17 @@
 // factor), and the backward recomputes it and adds about twice that. The
 // normalized H_res: a Jacobi SVD of n×n (a few sweeps of 4n³ flops), forward
 // and again in the backward. The mixing itself is hc.Layer's, and nothing
-// allocates in steady state. BenchmarkLayer measures a whole training step
-// of 256 tokens at n = 4: on the project's 2-core machine (shared, so
-// noisy) about 6 µs per token at C = 64 and 15–25 µs at C = 256 for the
-// structural form, 10 µs and 35–43 µs for the normalized one. The head and
-// the mixing dominate; the sphere forward and backward are a few percent of
-// the profile.
+// allocates in steady state.
+//
+// The worker is an hc.ChunkWorker, as mhc's is: the head's products for a
+// Layer's whole chunk of tokens are matrix products through internal/gemm
+// rather than one matrix-vector product per token, which pays where the
+// backend blocks them (OpenBLAS); H_res is built and differentiated token
+// by token. BenchmarkLayer measures a whole training step of 256 tokens at
+// n = 4: on the project's 2-core machine (shared, so noisy) about 6 µs per
+// token at C = 64 and 15–25 µs at C = 256 for the structural form, 10 µs
+// and 35–43 µs for the normalized one. The head and the mixing dominate;
+// the sphere forward and backward are a few percent of the profile.
 //
 // # Worked example
 //

@@ -186,8 +186,7 @@ func (m *Mixer) TapeLen() int { return m.head.TapeLen() + m.resLen }
 // NewWorker returns a worker for one goroutine.
 func (m *Mixer) NewWorker() hc.Worker {
 	n, k := m.cfg.N, m.resLen
-	w := &worker{m: m, head: m.head.NewWorker(),
-		draw: make([]float64, k), raw: make([]float64, k),
+	w := &worker{m: m, head: m.head.NewWorker(), draw: make([]float64, k),
 		h: make([]float64, n*n), g: make([]float64, n*n)}
 	if n == 1 {
 		return w

@@ -14,11 +14,15 @@ import (
 // workspaces keep only the last token's forward state, so Backward recomputes
 // the token's forward from the tape (bit-identical, it is the same
 // computation on the same values) before differentiating it.
+//
+// The head's projections run as matrix products over a chunk of tokens
+// (ForwardChunk, BackwardChunk); the map from the raw logits to H_res and
+// its backward run token by token. Forward and Backward are the chunked
+// calls for one token.
 type worker struct {
 	m    *Mixer
 	head *head.Worker
-	raw  []float64 // the head's raw residual logits
-	draw []float64 // ∂L/∂raw
+	draw []float64 // tokens×k: ∂L/∂raw, grown to the largest chunk
 	h    []float64 // n×n: H recomputed in Backward
 	g    []float64 // n×n: ∂L/∂H of the unit-radius matrix
 
@@ -37,31 +41,52 @@ type worker struct {
 	gbRes []float64 // private ∂L/∂b_res
 }
 
+var _ hc.ChunkWorker = (*worker)(nil)
+
 // Forward computes h_pre, h_post and H_res of one token.
 func (w *worker) Forward(pre, post, res, tape, x []float64) error {
+	return w.ForwardChunk(pre, post, res, tape, x, 1)
+}
+
+// ForwardChunk is Forward for consecutive tokens (see hc.ChunkWorker): the
+// head's projections of the whole chunk are one matrix product, H_res is
+// built token by token. A token's tape is the head's record, then the
+// residual record of forwardSphere or forwardNormalized.
+func (w *worker) ForwardChunk(pre, post, res, tape, x []float64, tokens int) error {
 	m := w.m
-	n := m.cfg.N
-	ht := m.head.TapeLen()
-	w.head.Forward(pre, post, w.raw, tape[:ht], x)
-	switch {
-	case n == 1:
-		res[0] = m.cfg.Radius
+	n, nn := m.cfg.N, m.cfg.N*m.cfg.N
+	tl, ht := m.TapeLen(), m.head.TapeLen()
+	w.head.ForwardChunk(pre, post, tape, tl, x, tokens)
+	if n == 1 {
+		for t := range tokens {
+			res[t] = m.cfg.Radius
+		}
 		return nil
-	case m.structural:
-		return w.forwardSphere(res[:n*n], tape[ht:ht+m.resLen])
-	default:
-		return w.forwardNormalized(res[:n*n], tape[ht:ht+n*n])
 	}
+	for t := range tokens {
+		rec := tape[t*tl : (t+1)*tl]
+		raw, h := m.head.Raw(rec), res[t*nn:(t+1)*nn]
+		var err error
+		if m.structural {
+			err = w.forwardSphere(h, rec[ht:], raw)
+		} else {
+			err = w.forwardNormalized(h, rec[ht:], raw)
+		}
+		if err != nil {
+			return wrap(t, err)
+		}
+	}
+	return nil
 }
 
 // forwardSphere computes z_U, z_V, σ from the raw logits, records
 // tanh(s_U·ℓ_U + b_U), tanh(s_V·ℓ_V + b_V) and σ in tape, and writes
 // H = r·(J + U_z·U·diag(σ)·Vᵀ·U_zᵀ) into res.
-func (w *worker) forwardSphere(res, tape []float64) error {
+func (w *worker) forwardSphere(res, tape, raw []float64) error {
 	m := w.m
 	l := m.l
-	thU, thV, sig := tape[:l], tape[l:2*l], tape[2*l:]
-	rU, rV, rS := w.raw[:l], w.raw[l:2*l], w.raw[2*l:]
+	thU, thV, sig := tape[:l], tape[l:2*l], tape[2*l:m.resLen]
+	rU, rV, rS := raw[:l], raw[l:2*l], raw[2*l:]
 	if l > 0 {
 		su, sv := m.sU.Value[0], m.sV.Value[0]
 		bU, bV := m.bU.Value, m.bV.Value
@@ -76,7 +101,7 @@ func (w *worker) forwardSphere(res, tape []float64) error {
 	}
 	w.scaleZ(thU, thV)
 	if _, err := w.sphere.Forward(res, w.zu, w.zv, sig); err != nil {
-		return wrap(err)
+		return err
 	}
 	if r := m.cfg.Radius; r != 1 {
 		for i := range res {
@@ -101,51 +126,65 @@ func (w *worker) scaleZ(thU, thV []float64) {
 
 // forwardNormalized records A = α_res·raw + b_res in a and writes
 // H = r·A/σ₁(A) into res.
-func (w *worker) forwardNormalized(res, a []float64) error {
+func (w *worker) forwardNormalized(res, a, raw []float64) error {
 	m := w.m
 	alpha, b := m.aRes.Value[0], m.bRes.Value
-	for i, v := range w.raw {
+	a = a[:len(raw)]
+	for i, v := range raw {
 		a[i] = alpha*v + b[i]
 	}
-	if _, err := w.norm.Forward(res, a, m.cfg.Radius); err != nil {
-		return wrap(err)
-	}
-	return nil
+	_, err := w.norm.Forward(res, a, m.cfg.Radius)
+	return err
 }
 
-// wrap turns an error of the spectral package into this package's, wrapping
-// hc.ErrNotFinite as well when a coefficient was NaN or infinite.
-func wrap(err error) error {
+// wrap turns an error of the spectral package for the chunk's token t into
+// this package's, wrapping hc.ErrNotFinite as well when a coefficient was NaN
+// or infinite.
+func wrap(t int, err error) error {
 	if errors.Is(err, spectral.ErrNonFinite) {
-		return fmt.Errorf("shc: H_res: %w: %w", hc.ErrNotFinite, err)
+		return fmt.Errorf("shc: token %d: H_res: %w: %w", t, hc.ErrNotFinite, err)
 	}
-	return fmt.Errorf("shc: H_res: %w", err)
+	return fmt.Errorf("shc: token %d: H_res: %w", t, err)
 }
 
 // Backward differentiates Forward.
 func (w *worker) Backward(dx, x, tape, dpre, dpost, dres []float64) {
-	m := w.m
-	n := m.cfg.N
-	ht := m.head.TapeLen()
-	switch {
-	case n == 1:
-		w.head.Backward(dx, x, tape[:ht], dpre, dpost, nil)
-		return
-	case m.structural:
-		w.backwardSphere(m.head.Raw(tape), tape[ht:ht+m.resLen], dres[:n*n])
-	default:
-		w.backwardNormalized(m.head.Raw(tape), tape[ht:ht+n*n], dres[:n*n])
-	}
-	w.head.Backward(dx, x, tape[:ht], dpre, dpost, w.draw)
+	w.BackwardChunk(dx, x, tape, dpre, dpost, dres, 1)
 }
 
-// backwardSphere sets w.draw = ∂L/∂raw and accumulates the gradients of the
-// structural parameters, given the token's raw logits, its tape and
-// dres = ∂L/∂H_res.
-func (w *worker) backwardSphere(raw, tape, dres []float64) {
+// BackwardChunk is Backward for consecutive tokens (see hc.ChunkWorker):
+// the residual map token by token, then the head's backward for the whole
+// chunk as matrix products.
+func (w *worker) BackwardChunk(dx, x, tape, dpre, dpost, dres []float64, tokens int) {
+	m := w.m
+	n, nn, k := m.cfg.N, m.cfg.N*m.cfg.N, m.resLen
+	tl, ht := m.TapeLen(), m.head.TapeLen()
+	if n == 1 {
+		w.head.BackwardChunk(dx, x, tape, tl, dpre, dpost, nil, tokens)
+		return
+	}
+	if len(w.draw) < tokens*k {
+		w.draw = make([]float64, tokens*k)
+	}
+	for t := range tokens {
+		rec := tape[t*tl : (t+1)*tl]
+		draw, g := w.draw[t*k:(t+1)*k], dres[t*nn:(t+1)*nn]
+		if m.structural {
+			w.backwardSphere(draw, m.head.Raw(rec), rec[ht:], g)
+		} else {
+			w.backwardNormalized(draw, m.head.Raw(rec), rec[ht:], g)
+		}
+	}
+	w.head.BackwardChunk(dx, x, tape, tl, dpre, dpost, w.draw, tokens)
+}
+
+// backwardSphere sets draw = ∂L/∂raw and accumulates the gradients of the
+// structural parameters, given the token's raw logits, its residual record
+// and dres = ∂L/∂H_res.
+func (w *worker) backwardSphere(draw, raw, tape, dres []float64) {
 	m := w.m
 	l := m.l
-	thU, thV, sig := tape[:l], tape[l:2*l], tape[2*l:]
+	thU, thV, sig := tape[:l], tape[l:2*l], tape[2*l:m.resLen]
 	rU, rV, rS := raw[:l], raw[l:2*l], raw[2*l:]
 	w.scaleZ(thU, thV)
 	if _, err := w.sphere.Forward(w.h, w.zu, w.zv, sig); err != nil {
@@ -174,14 +213,14 @@ func (w *worker) backwardSphere(raw, tape, dres []float64) {
 			d := dz * gu * (1 - t*t)
 			w.gbU[k] += d
 			w.gsU += d * rU[k]
-			w.draw[k] = su * d
+			draw[k] = su * d
 
 			dz, t = w.dzv[k], thV[k]
 			w.ggV += dz * t
 			d = dz * gv * (1 - t*t)
 			w.gbV[k] += d
 			w.gsV += d * rV[k]
-			w.draw[l+k] = sv * d
+			draw[l+k] = sv * d
 		}
 	}
 	ss := m.sS.Value[0]
@@ -189,14 +228,15 @@ func (w *worker) backwardSphere(raw, tape, dres []float64) {
 		d := w.dsig[i] * (1 - s*s)
 		w.gbS[i] += d
 		w.gsS += d * rS[i]
-		w.draw[2*l+i] = ss * d
+		draw[2*l+i] = ss * d
 	}
 }
 
-// backwardNormalized sets w.draw = ∂L/∂raw and accumulates the gradients of
+// backwardNormalized sets draw = ∂L/∂raw and accumulates the gradients of
 // α_res and b_res, given the token's raw logits, A and dres = ∂L/∂H_res.
-func (w *worker) backwardNormalized(raw, a, dres []float64) {
+func (w *worker) backwardNormalized(draw, raw, a, dres []float64) {
 	m := w.m
+	a = a[:len(raw)]
 	if _, err := w.norm.Forward(w.h, a, m.cfg.Radius); err != nil {
 		panic(fmt.Errorf("shc: recomputing H_res: %w", err)) // as in backwardSphere
 	}
@@ -208,7 +248,7 @@ func (w *worker) backwardNormalized(raw, a, dres []float64) {
 	for i, d := range w.dA {
 		w.gaRes += d * raw[i]
 		w.gbRes[i] += d
-		w.draw[i] = alpha * d
+		draw[i] = alpha * d
 	}
 }
 

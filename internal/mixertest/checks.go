@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/hyperconn/hyperconn/hc"
+	"github.com/hyperconn/hyperconn/internal/gemm"
 )
 
 // shapes checks the mixer's declared shapes and the Layer's length checks.
@@ -106,11 +107,26 @@ func (s *suite) determinism(t *testing.T) {
 		}
 	}
 	// Another chunk count changes only the order in which parameter
-	// gradients of different tokens are summed.
+	// gradients of different tokens are summed — and, on OpenBLAS, the
+	// rounding of a token's own results: a chunked mixer's coefficient
+	// head is one product per chunk, and OpenBLAS computes a row with a
+	// micro-kernel that depends on its position in the product (gonum's
+	// does not). There a token's results must agree to chunkTol.
 	for _, chunks := range []int{1, 16} {
 		out, dx, g := run(4, chunks)
-		bitEqual(t, "output (chunks)", chunks, out0, out)
-		bitEqual(t, "dx (chunks)", chunks, dx0, dx)
+		if gemm.Current() == gemm.OpenBLAS {
+			for _, v := range [...]struct {
+				name string
+				a, b []float64
+			}{{"output", out0, out}, {"dx", dx0, dx}} {
+				if e := relErr(v.a, v.b, 0); e > chunkTol {
+					t.Errorf("chunks=%d on OpenBLAS: %s differs by %.3g relative", chunks, v.name, e)
+				}
+			}
+		} else {
+			bitEqual(t, "output (chunks)", chunks, out0, out)
+			bitEqual(t, "dx (chunks)", chunks, dx0, dx)
+		}
 		for i := range g {
 			if e := relErr(g0[i], g[i], 0); e > chunkTol {
 				t.Errorf("chunks=%d: gradient of %s differs by %.3g relative", chunks, base.Params()[i].Name, e)

@@ -359,78 +359,31 @@ func (l *Layer) coefChunk(k, lo, hi int) error {
 // readToken writes token t's branch input h_pre·X.
 func (l *Layer) readToken(t int) {
 	n, c := l.n, l.c
-	x := l.x[t*n*c : (t+1)*n*c]
-	pre := l.pre[t*n : (t+1)*n]
-	dst := l.dst[t*c : (t+1)*c]
-	scaleTo(dst, pre[0], x[:c])
-	for i := 1; i < n; i++ {
-		axpy(dst, pre[i], x[i*c:(i+1)*c])
-	}
+	readMix(l.dst[t*c:(t+1)*c], l.pre[t*n:(t+1)*n], l.x[t*n*c:(t+1)*n*c])
 }
 
 // writeToken writes token t's new streams H_res·X + h_postᵀ·f.
 func (l *Layer) writeToken(t int) {
 	n, c := l.n, l.c
-	x := l.x[t*n*c : (t+1)*n*c]
-	f := l.f[t*c : (t+1)*c]
-	post := l.post[t*n : (t+1)*n]
-	res := l.res[t*n*n : (t+1)*n*n]
-	dst := l.dst[t*n*c : (t+1)*n*c]
-	for i := range n {
-		row := dst[i*c : (i+1)*c]
-		scaleTo(row, post[i], f)
-		for j, h := range res[i*n : (i+1)*n] {
-			axpy(row, h, x[j*c:(j+1)*c])
-		}
-	}
+	writeMix(l.dst[t*n*c:(t+1)*n*c], l.post[t*n:(t+1)*n], l.res[t*n*n:(t+1)*n*n],
+		l.x[t*n*c:(t+1)*n*c], l.f[t*c:(t+1)*c])
 }
 
 // writeBackToken is the backward pass of writeToken for token t.
 func (l *Layer) writeBackToken(t int) {
 	n, c := l.n, l.c
-	x := l.x[t*n*c : (t+1)*n*c]
-	f := l.f[t*c : (t+1)*c]
-	post := l.post[t*n : (t+1)*n]
-	res := l.res[t*n*n : (t+1)*n*n]
-	dpost := l.dpost[t*n : (t+1)*n]
-	dres := l.dres[t*n*n : (t+1)*n*n]
-	dout := l.dout[t*n*c : (t+1)*n*c]
-	dx := l.dx[t*n*c : (t+1)*n*c]
-	df := l.df[t*c : (t+1)*c]
-	for j := range n {
-		row := dx[j*c : (j+1)*c]
-		scaleTo(row, res[j], dout[:c])
-		for i := 1; i < n; i++ {
-			axpy(row, res[i*n+j], dout[i*c:(i+1)*c])
-		}
-	}
-	scaleTo(df, post[0], dout[:c])
-	for i := 1; i < n; i++ {
-		axpy(df, post[i], dout[i*c:(i+1)*c])
-	}
-	for i := range n {
-		g := dout[i*c : (i+1)*c]
-		dpost[i] = dot(g, f)
-		for j := range n {
-			dres[i*n+j] = dot(g, x[j*c:(j+1)*c])
-		}
-	}
+	writeBackMix(l.dx[t*n*c:(t+1)*n*c], l.df[t*c:(t+1)*c],
+		l.dpost[t*n:(t+1)*n], l.dres[t*n*n:(t+1)*n*n],
+		l.post[t*n:(t+1)*n], l.res[t*n*n:(t+1)*n*n],
+		l.x[t*n*c:(t+1)*n*c], l.f[t*c:(t+1)*c], l.dout[t*n*c:(t+1)*n*c])
 }
 
 // readBackToken is the backward pass of readToken for token t: it sets
 // ∂L/∂h_pre and adds h_preᵀ·din into dx.
 func (l *Layer) readBackToken(t int) {
 	n, c := l.n, l.c
-	x := l.x[t*n*c : (t+1)*n*c]
-	pre := l.pre[t*n : (t+1)*n]
-	dpre := l.dpre[t*n : (t+1)*n]
-	din := l.in[t*c : (t+1)*c]
-	dx := l.dx[t*n*c : (t+1)*n*c]
-	for i := range n {
-		xi := x[i*c : (i+1)*c]
-		dpre[i] = dot(din, xi)
-		axpy(dx[i*c:(i+1)*c], pre[i], din)
-	}
+	readBackMix(l.dx[t*n*c:(t+1)*n*c], l.dpre[t*n:(t+1)*n], l.pre[t*n:(t+1)*n],
+		l.x[t*n*c:(t+1)*n*c], l.in[t*c:(t+1)*c])
 }
 
 // coefBackToken is the backward pass of the coefficients of token t, using

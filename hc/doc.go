@@ -46,9 +46,10 @@
 // with ErrShape; calls out of order panic with ErrSequence. After a warm-up
 // call at the largest batch size, no call allocates. A batch is cut into at
 // most DefaultChunks contiguous token ranges (see Layer.SetChunks), each
-// with its own Worker and run on whichever goroutine is free; parameter
-// gradients are then added range by range in a fixed order, so every result
-// is bit-for-bit the same for any GOMAXPROCS.
+// with its own Worker and run on the calling goroutine or one of the
+// library's helper goroutines (at most Threads() at once; SetThreads);
+// parameter gradients are then added range by range in a fixed order, so
+// every result is bit-for-bit the same for any thread count.
 //
 // Residual(C) is the plain residual connection as a Mixer (n = 1, every
 // coefficient 1, no parameters): a Layer over it computes exactly x + F(x),

@@ -95,3 +95,11 @@ func ExampleExpand() {
 	// Output:
 	// [1 2 1 2 1 2] [3 6]
 }
+
+// A program that runs one experiment per core keeps each on one thread.
+func ExampleSetThreads() {
+	old := hc.SetThreads(1)
+	defer hc.SetThreads(old)
+	fmt.Println(hc.Threads())
+	// Output: 1
+}

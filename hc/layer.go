@@ -2,7 +2,17 @@ package hc
 
 import (
 	"fmt"
+
+	"github.com/hyperconn/hyperconn/internal/gemm"
 )
+
+// chunkParts runs a Layer's chunks as gemm.Parts: on the calling goroutine
+// and gemm's helpers (gemm.SetThreads caps them), one chunk start to
+// finish on one goroutine.
+type chunkParts struct{ l *Layer }
+
+// Part runs chunk k.
+func (c *chunkParts) Part(k int) { c.l.runChunk(k) }
 
 // DefaultChunks is the number of token ranges a Layer cuts a batch into
 // unless SetChunks says otherwise.
@@ -47,7 +57,7 @@ type Layer struct {
 	maxChunks int
 	workers   []Worker
 	errs      []error
-	split     splitter
+	parts     chunkParts
 	op        int
 	chunks    int // chunks of the current call
 	stage     int
@@ -288,7 +298,8 @@ func grow(s []float64, n int) []float64 {
 // run runs op over every chunk of the current batch.
 func (l *Layer) run(op int) {
 	l.op = op
-	l.split.run(l, l.chunks)
+	l.parts.l = l
+	gemm.Parts(l.chunks, &l.parts)
 }
 
 // runChunk implements chunkRunner.

@@ -104,25 +104,38 @@ func TestLayerAllocs(t *testing.T) {
 	}
 }
 
-// TestLayerAllocsParallel counts allocations of whole steps with the pool
-// of goroutines in use (testing.AllocsPerRun forces GOMAXPROCS to 1).
+// TestLayerAllocsParallel counts allocations of whole steps with the
+// helper goroutines in use (testing.AllocsPerRun forces GOMAXPROCS to 1).
+// The count is process-wide, so the runtime's own occasional allocations
+// (a new OS thread, a GC worker) show up in it: an attempt of 50 steps may
+// see a few. A step that allocated would show in every attempt, 50 times
+// or more; the test fails only if no attempt of five is clean.
 func TestLayerAllocsParallel(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	defer hc.SetThreads(hc.SetThreads(4))
 	b := newBatch(t, 4, 16, 40)
-	if err := b.step(); err != nil {
-		t.Fatal(err)
-	}
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for range 50 {
+	for range 10 {
 		if err := b.step(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	runtime.ReadMemStats(&after)
-	if d := after.Mallocs - before.Mallocs; d != 0 {
-		t.Errorf("50 parallel steps allocated %d times, want 0", d)
+	var counts []uint64
+	for range 5 {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for range 50 {
+			if err := b.step(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		runtime.ReadMemStats(&after)
+		d := after.Mallocs - before.Mallocs
+		if d == 0 {
+			return
+		}
+		counts = append(counts, d)
 	}
+	t.Errorf("every attempt of 50 parallel steps allocated: %v times, want 0 in one at least", counts)
 }
 
 func TestLayerSequence(t *testing.T) {

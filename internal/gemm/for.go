@@ -49,6 +49,63 @@ func For(n int, r Ranger) {
 	pool.busy.Unlock()
 }
 
+// Parter is work cut into numbered parts that may run concurrently:
+// Part(p) must touch only what belongs to part p.
+type Parter interface {
+	Part(p int)
+}
+
+// Parts calls r.Part(p) once for every p in [0, k), on the calling
+// goroutine and up to Threads()−1 of Mul's helper goroutines, which take
+// part numbers from a shared counter, and returns when all are done. It
+// runs serially, in order, when k < 2, when Threads() is 1, or when another
+// call holds the helpers (a Mul inside a part therefore runs serially). It
+// does not allocate if r is a pointer. Which goroutine runs a part must not
+// affect the results: the token-parallel mixers (hc.Layer) cut a batch
+// into a fixed number of parts for this reason.
+func Parts(k int, r Parter) {
+	t := min(Threads(), k)
+	if t < 2 || !pool.busy.TryLock() {
+		for p := range k {
+			r.Part(p)
+		}
+		return
+	}
+	j := &pool.pj
+	j.r, j.parts = r, k
+	j.next.Store(0)
+	helpers := t - 1
+	tasks := startHelpers(helpers)
+	j.wg.Add(helpers)
+	for range helpers {
+		tasks <- j
+	}
+	j.work()
+	j.wg.Wait()
+	j.r = nil
+	pool.busy.Unlock()
+}
+
+// partJob is the state of one Parts call; the pool owns one.
+type partJob struct {
+	r     Parter
+	parts int
+	next  atomicInt
+	wg    sync.WaitGroup
+}
+
+func (j *partJob) work() {
+	for {
+		p := int(j.next.Add(1) - 1)
+		if p >= j.parts {
+			return
+		}
+		j.r.Part(p)
+	}
+}
+
+func (j *partJob) done() { j.wg.Done() }
+
 // rangeJob is the state of one For call; the pool owns one.
 type rangeJob struct {
 	r        Ranger

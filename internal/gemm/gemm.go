@@ -25,6 +25,7 @@ const (
 // (a few microseconds) costs more than it saves.
 const MinParallel = 1 << 17
 
+
 var (
 	// ErrThreads is the panic value of SetThreads for a count below 1.
 	ErrThreads = errors.New("gemm: thread count below 1")
@@ -236,6 +237,7 @@ var pool struct {
 	j64     job[float64]
 	j32     job[float32]
 	rj      rangeJob
+	pj      partJob
 	mu      sync.Mutex // guards started
 	started int
 	tasks   chan helped

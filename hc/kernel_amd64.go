@@ -2,35 +2,12 @@
 
 package hc
 
-// useAVX reports whether the AVX kernels of kernel_amd64.s may run: the CPU
-// has AVX and the operating system saves the YMM registers. The kernels
-// need nothing newer (no AVX2, no FMA). Tests clear it to run the pure-Go
+import "github.com/hyperconn/hyperconn/internal/cpu"
+
+// useAVX reports whether the AVX kernels of kernel_amd64.s may run (they
+// need nothing newer: no AVX2, no FMA). Tests clear it to run the pure-Go
 // kernels.
-var useAVX = detectAVX()
-
-// detectAVX reads CPUID leaf 1 (ECX bit 27 OSXSAVE, bit 28 AVX) and XCR0
-// (bits 1 and 2: SSE and AVX state saved by the OS).
-func detectAVX() bool {
-	const (
-		osxsave = 1 << 27
-		avx     = 1 << 28
-	)
-	if maxLeaf, _, _, _ := cpuid(0, 0); maxLeaf < 1 {
-		return false
-	}
-	_, _, ecx, _ := cpuid(1, 0)
-	if ecx&(osxsave|avx) != osxsave|avx {
-		return false
-	}
-	xcr0, _ := xgetbv()
-	return xcr0&6 == 6
-}
-
-// cpuid executes CPUID with EAX = eaxArg and ECX = ecxArg.
-func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
-
-// xgetbv returns XCR0 (EDX:EAX) read by XGETBV.
-func xgetbv() (eax, edx uint32)
+var useAVX = cpu.AVX
 
 // read4AVX sets dst = Σ_i pre[i]·x_i for 4 rows of length c.
 //

@@ -19,25 +19,6 @@
 // Arguments are passed on the stack (ABI0), where X15, Go's zero register
 // in ABIInternal, is scratch: the transition back to Go code re-zeroes it.
 
-// func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
-TEXT ·cpuid(SB), NOSPLIT, $0-24
-	MOVL eaxArg+0(FP), AX
-	MOVL ecxArg+4(FP), CX
-	CPUID
-	MOVL AX, eax+8(FP)
-	MOVL BX, ebx+12(FP)
-	MOVL CX, ecx+16(FP)
-	MOVL DX, edx+20(FP)
-	RET
-
-// func xgetbv() (eax, edx uint32)
-TEXT ·xgetbv(SB), NOSPLIT, $0-8
-	MOVL $0, CX
-	XGETBV
-	MOVL AX, eax+0(FP)
-	MOVL DX, edx+4(FP)
-	RET
-
 // func read4AVX(dst, pre, x *float64, c int)
 //
 // dst = ((pre[0]·x_0 + pre[1]·x_1) + pre[2]·x_2) + pre[3]·x_3.

@@ -3,6 +3,8 @@ package f32
 import (
 	"errors"
 	"math"
+
+	"github.com/hyperconn/hyperconn/internal/cpu"
 )
 
 // ErrShape is the panic value of a kernel called with slices of different
@@ -12,7 +14,7 @@ var ErrShape = errors.New("f32: slice lengths differ")
 // HasAVX2 reports whether the exported kernels run the AVX2 assembly (amd64
 // with AVX2 enabled by the operating system). Tests may set it to false to
 // force the pure-Go twins.
-var HasAVX2 = hasAVX2()
+var HasAVX2 = cpu.AVX2
 
 // AdamWConsts are the per-step scalars of one AdamW update (see AdamW).
 type AdamWConsts struct {

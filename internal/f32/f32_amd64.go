@@ -2,27 +2,6 @@
 
 package f32
 
-// hasAVX2 reports whether the processor has AVX2 and the operating system
-// saves the YMM registers (CPUID and XGETBV).
-func hasAVX2() bool {
-	_, _, ecx1, _ := cpuid(1, 0)
-	const osxsave, avx = 1 << 27, 1 << 28
-	if ecx1&osxsave == 0 || ecx1&avx == 0 {
-		return false
-	}
-	if xcr0, _ := xgetbv(); xcr0&6 != 6 { // XMM and YMM state enabled
-		return false
-	}
-	_, ebx7, _, _ := cpuid(7, 0)
-	return ebx7&(1<<5) != 0
-}
-
-// cpuid executes CPUID with the given leaf and sub-leaf.
-func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
-
-// xgetbv returns XCR0.
-func xgetbv() (eax, edx uint32)
-
 // adamWAVX2 is AdamW over len(val) elements, a multiple of 8; t holds the
 // constants of adamWTable.
 //

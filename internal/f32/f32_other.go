@@ -2,8 +2,6 @@
 
 package f32
 
-func hasAVX2() bool { return false }
-
 // The assembly kernels' stand-ins: never called, as HasAVX2 is false.
 
 func adamWAVX2(val, grad, m, v []float32, t *[9][8]float32) { panic("f32: no assembly") }

@@ -25,7 +25,6 @@ const (
 // (a few microseconds) costs more than it saves.
 const MinParallel = 1 << 17
 
-
 var (
 	// ErrThreads is the panic value of SetThreads for a count below 1.
 	ErrThreads = errors.New("gemm: thread count below 1")

@@ -1,0 +1,14 @@
+// Package cpu reports the x86 vector extensions the library's assembly
+// kernels need, read once at start-up with CPUID and XGETBV: a feature
+// counts only if the processor has it and the operating system saves its
+// registers. On other architectures, or built with -tags purego, every
+// feature is false and the kernels' pure-Go twins run.
+package cpu
+
+var (
+	// AVX reports 256-bit floating-point vectors (hc's mixing kernels).
+	AVX = hasAVX()
+	// AVX2 reports AVX plus 256-bit integer vectors (the float32
+	// element-wise kernels and the float64 AdamW kernel).
+	AVX2 = AVX && hasAVX2()
+)

@@ -1,0 +1,6 @@
+//go:build !amd64 || purego
+
+package cpu
+
+func hasAVX() bool  { return false }
+func hasAVX2() bool { return false }

@@ -339,34 +339,3 @@ func BenchmarkTokenKernels(b *testing.B) {
 		}
 	}
 }
-
-// TestAllFinite checks the branch-free finiteness scan against math.IsNaN
-// and math.IsInf at every position of short and long slices.
-func TestAllFinite(t *testing.T) {
-	for _, k := range []int{0, 1, 3, 4, 5, 8, 13, 64} {
-		s := make([]float64, k)
-		for i := range s {
-			s[i] = float64(i) - 3.5
-		}
-		if !allFinite(s) {
-			t.Fatalf("len %d: finite slice reported not finite", k)
-		}
-		for i := range s {
-			for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
-				old := s[i]
-				s[i] = bad
-				if allFinite(s) {
-					t.Fatalf("len %d: %v at %d not detected", k, bad, i)
-				}
-				s[i] = old
-			}
-		}
-		if k > 0 {
-			s[0] = math.MaxFloat64
-			s[k-1] = -math.SmallestNonzeroFloat64
-			if !allFinite(s) {
-				t.Fatalf("len %d: ±MaxFloat64 / subnormals reported not finite", k)
-			}
-		}
-	}
-}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/hyperconn/hyperconn/internal/f64"
 )
 
 // ErrShape is the panic value, wrapped, when slice lengths do not match the
@@ -107,7 +109,7 @@ func ZeroGrad(m Mixer) {
 
 // checkFinite returns an error naming the first non-finite element of s.
 func checkFinite(what string, s []float64) error {
-	if allFinite(s) {
+	if f64.AllFinite(s) {
 		return nil
 	}
 	for i, v := range s {
@@ -116,24 +118,6 @@ func checkFinite(what string, s []float64) error {
 		}
 	}
 	return nil
-}
-
-// allFinite reports whether no element of s is NaN or ±Inf: v·0 is ±0 for
-// a finite v and NaN otherwise, and a sum of zeros is zero. Four running
-// sums keep the loop free of branches and of a single dependency chain.
-func allFinite(s []float64) bool {
-	var a0, a1, a2, a3 float64
-	i := 0
-	for ; i+4 <= len(s); i += 4 {
-		a0 += s[i] * 0
-		a1 += s[i+1] * 0
-		a2 += s[i+2] * 0
-		a3 += s[i+3] * 0
-	}
-	for ; i < len(s); i++ {
-		a0 += s[i] * 0
-	}
-	return (a0+a1)+(a2+a3) == 0
 }
 
 func shapePanic(format string, args ...any) {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/hyperconn/hyperconn/internal/f64"
 )
 
 var (
@@ -115,6 +117,9 @@ func (o *AdamW) Step(lr float64) error {
 		return fmt.Errorf("net: adamw: learning rate %v not non-negative and finite: %w", lr, ErrConfig)
 	}
 	for _, p := range o.params {
+		if f64.AllFinite(p.Grad) {
+			continue
+		}
 		for i, g := range p.Grad {
 			if math.IsNaN(g) || math.IsInf(g, 0) {
 				return fmt.Errorf("net: adamw: gradient %v of %q at %d: %w", g, p.Name, i, ErrNonFinite)
@@ -125,22 +130,16 @@ func (o *AdamW) Step(lr float64) error {
 	b1, b2, eps := o.cfg.Beta1, o.cfg.Beta2, o.cfg.Eps
 	bc1 := 1 - math.Pow(b1, float64(o.step))
 	bc2 := 1 - math.Pow(b2, float64(o.step))
-	stepSize := lr / bc1
-	invSqrtBC2 := 1 / math.Sqrt(bc2)
+	c := f64.AdamWConsts{Beta1: b1, Beta2: b2, StepSize: lr / bc1, InvSqrtBC2: 1 / math.Sqrt(bc2), Eps: eps}
 	off := 0
 	for _, p := range o.params {
-		m := o.m[off : off+len(p.Value)]
-		v := o.v[off : off+len(p.Value)]
-		off += len(p.Value)
-		decay := 1.0
+		k := len(p.Value)
+		c.Decay = 1
 		if !p.NoDecay {
-			decay = 1 - lr*o.cfg.WeightDecay
+			c.Decay = 1 - lr*o.cfg.WeightDecay
 		}
-		for i, g := range p.Grad {
-			m[i] = b1*m[i] + (1-b1)*g
-			v[i] = b2*v[i] + (1-b2)*g*g
-			p.Value[i] = p.Value[i]*decay - stepSize*m[i]/(math.Sqrt(v[i])*invSqrtBC2+eps)
-		}
+		f64.AdamW(p.Value, p.Grad, o.m[off:off+k], o.v[off:off+k], &c)
+		off += k
 	}
 	return nil
 }

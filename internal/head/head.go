@@ -86,7 +86,8 @@ func (h *Head) TapeLen() int { return 1 + 2*h.n + h.k + 2*h.n }
 type Worker struct {
 	h     *Head
 	dy    []float64 // tokens×(2n+k), grown to the largest chunk
-	phi   []float64 // private ∂L/∂Φ
+	phi   []float64 // private ∂L/∂Φ; holds nothing while fresh
+	fresh bool      // no chunk since the last Flush: phi is logically zero
 	gates [2]float64
 	bPre  []float64
 	bPost []float64
@@ -94,7 +95,7 @@ type Worker struct {
 
 // NewWorker returns a worker for h.
 func (h *Head) NewWorker() *Worker {
-	return &Worker{h: h, dy: make([]float64, 2*h.n+h.k), phi: make([]float64, len(h.Phi.Value)),
+	return &Worker{h: h, dy: make([]float64, 2*h.n+h.k), phi: make([]float64, len(h.Phi.Value)), fresh: true,
 		bPre: make([]float64, h.n), bPost: make([]float64, h.n)}
 }
 
@@ -174,16 +175,24 @@ func (w *Worker) BackwardChunk(dx, x, tape []float64, stride int, dpre, dpost, d
 		floats.AddScaled(dx[t*nc:(t+1)*nc], -inv*inv*s/float64(nc), x[t*nc:(t+1)*nc])
 		floats.Scale(inv, dy)
 	}
-	// ∂Φ += dysᵀ·X and ∂X += dys·Φ, one product each for the chunk.
-	gemm.Mul(blas.Trans, blas.NoTrans, r, nc, tokens, 1, w.dy, r, x, nc, 1, w.phi, nc)
+	// ∂Φ += dysᵀ·X and ∂X += dys·Φ, one product each for the chunk. The
+	// first chunk after a Flush overwrites the private ∂Φ instead of
+	// adding to zeros, so that Flush need not clear it.
+	beta := 1.0
+	if w.fresh {
+		beta, w.fresh = 0, false
+	}
+	gemm.Mul(blas.Trans, blas.NoTrans, r, nc, tokens, 1, w.dy[:tokens*r], r, x, nc, beta, w.phi, nc)
 	gemm.Mul(blas.NoTrans, blas.NoTrans, tokens, nc, r, 1, w.dy, r, h.Phi.Value, nc, 1, dx, nc)
 }
 
 // Flush adds the private gradients into the Params' Grad and zeroes them.
 func (w *Worker) Flush() {
 	h := w.h
-	floats.Add(h.Phi.Grad, w.phi)
-	clear(w.phi)
+	if !w.fresh {
+		floats.Add(h.Phi.Grad, w.phi)
+		w.fresh = true
+	}
 	h.Gates.Grad[0] += w.gates[0]
 	h.Gates.Grad[1] += w.gates[1]
 	w.gates = [2]float64{}

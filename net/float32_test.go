@@ -231,3 +231,42 @@ func TestStepAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestFloat32GradNorm checks the gradient norm a float32 step reports —
+// the weights' sums of squares taken in the backward pass, the rest after
+// it — against the norm of every gradient summed afresh, on two steps (the
+// second overwrites the first's stale gradients).
+func TestFloat32GradNorm(t *testing.T) {
+	data := teacherData(2, 128, 16, 3)
+	for _, name := range []string{MixerResidual, MixerMHC} {
+		m, err := NewModel(Config{Mixer: name, N: 2, Width: 8, Depth: 3, Inputs: 16, Classes: 3, Seed: 2, Float32: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A clip norm far above the gradients' leaves them unscaled.
+		tr, err := NewTrainer(m, data, TrainConfig{Steps: 10, Batch: 16, LR: 1e-3, Seed: 2, ClipNorm: 1e30})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for step := range 2 {
+			rec, err := tr.Step()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ss float64
+			for _, p := range m.Params32() {
+				for _, g := range p.Grad {
+					ss += float64(g) * float64(g)
+				}
+			}
+			for _, p := range m.Params() {
+				for _, g := range p.Grad {
+					ss += g * g
+				}
+			}
+			if want := math.Sqrt(ss); math.Abs(rec.GradNorm-want) > 1e-12*want || want == 0 {
+				t.Errorf("%s step %d: GradNorm %v, recomputed %v", name, step+1, rec.GradNorm, want)
+			}
+		}
+	}
+}

@@ -18,7 +18,9 @@ type Param32 struct {
 	Grad    []float32
 	NoDecay bool
 
-	stale bool // Grad is logically zero (see adamW32.zeroGrad)
+	stale bool    // Grad is logically zero (see adamW32.zeroGrad)
+	ss    float64 // Σ Grad², computed while Grad was in cache, if ssOK
+	ssOK  bool
 }
 
 // settle clears Grad if it is stale.
@@ -88,6 +90,12 @@ func (l *linear32) backward(dx, dy, x []float32, rows int) {
 		beta, l.w.stale = 0, false
 	}
 	gemm.Mul32(blas.Trans, blas.NoTrans, l.in, l.out, rows, 1, x, l.in, dy, l.out, beta, l.w.Grad, l.out)
+	// An overwritten gradient is complete for this step (each weight is
+	// used once): sum its squares for clipping now, while it is in cache.
+	l.w.ssOK = beta == 0
+	if l.w.ssOK {
+		l.w.ss = f32.SumSquares(l.w.Grad)
+	}
 	l.b.settle()
 	for r := range rows {
 		f32.Add(l.b.Grad, dy[r*l.out:(r+1)*l.out])

@@ -193,32 +193,11 @@ func (m *Model) ParamNames32() []string {
 // Float32 reports whether the model computes its layers in float32.
 func (m *Model) Float32() bool { return m.f32 != nil }
 
-// arenaOp is the element-wise work of a training step over the float32
-// arena, as a gemm.Ranger: sum the gradients' squares per gemm.Grain block
-// (deterministic whatever the thread count), or apply AdamW with a
-// gradient scale.
-type arenaOp struct {
-	a       *arena32
-	op      int
-	partial []float64 // sums of squares per Grain block
-	opt     *adamW32
-}
+// arenaOp is AdamW over the float32 arena as a gemm.Ranger, so that it
+// runs on every thread.
+type arenaOp struct{ opt *adamW32 }
 
-const (
-	opSumSq = iota
-	opAdam
-)
-
-func (o *arenaOp) Range(lo, hi int) {
-	switch o.op {
-	case opSumSq:
-		for b0 := lo; b0 < hi; b0 += gemm.Grain {
-			o.partial[b0/gemm.Grain] = f32.SumSquares(o.a.grad[b0:min(b0+gemm.Grain, hi)])
-		}
-	case opAdam:
-		o.opt.update(lo, hi)
-	}
-}
+func (o *arenaOp) Range(lo, hi int) { o.opt.update(lo, hi) }
 
 // adamW32 is AdamW over a float32 arena, moments in float32 (f32.AdamW:
 // the update of one element computed in float32, with step constants
@@ -252,7 +231,7 @@ func newAdamW32(a *arena32, cfg AdamWConfig) *adamW32 {
 		}
 		off += k
 	}
-	o.op = arenaOp{a: a, partial: make([]float64, (len(a.value)+gemm.Grain-1)/gemm.Grain), opt: o}
+	o.op = arenaOp{opt: o}
 	return o
 }
 
@@ -262,7 +241,7 @@ func newAdamW32(a *arena32, cfg AdamWConfig) *adamW32 {
 // a pass over the arena; settle clears the ones it did not reach.
 func (o *adamW32) zeroGrad() {
 	for _, p := range o.a.params {
-		p.stale = true
+		p.stale, p.ssOK = true, false
 	}
 }
 
@@ -275,14 +254,17 @@ func (o *adamW32) settle() {
 }
 
 // sumSquares returns Σ g² over the float32 gradients, accumulated in
-// float64 block by block in a fixed order.
+// float64 parameter by parameter in a fixed order: a weight's sum as its
+// backward pass left it (see linear32.backward), the others' now.
 func (o *adamW32) sumSquares() float64 {
 	o.settle()
-	o.op.op = opSumSq
-	gemm.For(len(o.a.grad), &o.op)
 	var ss float64
-	for _, s := range o.op.partial {
-		ss += s
+	for _, p := range o.a.params {
+		if p.ssOK {
+			ss += p.ss
+		} else {
+			ss += f32.SumSquares(p.Grad)
+		}
 	}
 	return ss
 }
@@ -300,7 +282,6 @@ func (o *adamW32) stepScaled(lr, scale float64) {
 	o.consts[0] = c
 	c.Decay = float32(1 - lr*o.cfg.WeightDecay)
 	o.consts[1] = c
-	o.op.op = opAdam
 	gemm.For(len(o.a.value), &o.op)
 }
 

@@ -47,7 +47,7 @@ const (
 	depthLossWindow  = 20                // final train loss: mean batch loss of the last steps
 	// depthFormat versions the meaning of a run file; bump it when the
 	// experiment or its measurements change, so that -resume reruns.
-	depthFormat = 1
+	depthFormat = 2
 )
 
 // Limits of the flags.
@@ -73,6 +73,7 @@ type depthConfig struct {
 	Test         int      `json:"test"`
 	Jobs         int      `json:"jobs"`
 	HeatmapLayer int      `json:"heatmap_layer"`
+	Float32      bool     `json:"float32"`
 	out          string
 	asJSON       bool
 	resume       bool
@@ -136,12 +137,13 @@ func parseDepthFlags(args []string, stdout, stderr io.Writer) (cfg depthConfig, 
 		asJSON   = fs.Bool("json", false, "print the results.json document instead of the table")
 		resume   = fs.Bool("resume", false, "skip experiments whose results in -out have the same key")
 		heatmapL = fs.Int("heatmap-layer", 0, "block l (1-based) whose token-averaged H_res the heat map shows; 0: per mixer, the block farthest from I")
+		float32  = fs.Bool("float32", false, "train the embedding, MLPs, norms and head in float32 (the streams and mixers stay float64)")
 	)
 	if st, stop := parseFlags(fs, depthSynopsis, args, stdout, stderr); stop {
 		return cfg, st, true
 	}
 	cfg = depthConfig{N: *n, Width: *width, Steps: *steps, Epochs: *epochs, Batch: *batch, LR: *lr,
-		Seed: *seed, Subset: *subset, Test: *test, Jobs: *jobs, HeatmapLayer: *heatmapL,
+		Seed: *seed, Subset: *subset, Test: *test, Jobs: *jobs, HeatmapLayer: *heatmapL, Float32: *float32,
 		out: *out, asJSON: *asJSON, resume: *resume, fs: fs}
 	// Only the first problem is reported: the error is one line.
 	var first error

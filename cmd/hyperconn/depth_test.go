@@ -23,7 +23,7 @@ const dsAmaxTol = 1e-12
 
 // depthFields are the documented fields of a record of results.json and the
 // columns of results.csv, in order (README.md, "hyperconn depth").
-var depthFields = []string{"mixer", "depth", "n", "params", "outcome", "diverged", "reason", "steps_run",
+var depthFields = []string{"mixer", "depth", "n", "dtype", "params", "outcome", "diverged", "reason", "steps_run",
 	"final_train_loss", "test_loss", "test_accuracy", "wall_seconds", "forward_amax", "backward_amax",
 	"sampled_forward_amax", "sampled_backward_amax", "sigma_min", "dist_j", "effective_rank",
 	"max_ds_deviation", "composite_ds_deviation", "composite_sphere_error", "max_sphere_error", "max_grad_norm", "max_layer_grad_norm", "step_log"}
@@ -396,5 +396,31 @@ func TestDepthJobsIndependent(t *testing.T) {
 	b1, _ := json.Marshal(docs[1])
 	if !bytes.Equal(b0, b1) {
 		t.Errorf("records differ between -jobs 1 and -jobs 2:\n%s\n%s", b0, b1)
+	}
+}
+
+// TestDepthFloat32 runs a small sweep with -float32: every record says
+// float32 and completes, and -resume does not take a float64 run for a
+// float32 one (the key differs).
+func TestDepthFloat32(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	if status, _, stderr := runCLI(append([]string{"depth"}, smallDepth(dir, "--mixers", "residual,mhc")...)...); status != exitOK {
+		t.Fatalf("float64 sweep: status %d, stderr:\n%s", status, stderr)
+	}
+	status, _, stderr := runCLI(append([]string{"depth"}, smallDepth(dir, "--mixers", "residual,mhc", "--float32", "--resume")...)...)
+	if status != exitOK {
+		t.Fatalf("float32 sweep: status %d, stderr:\n%s", status, stderr)
+	}
+	if !strings.Contains(stderr, "0 of 2 experiments already done") {
+		t.Errorf("-resume reused float64 runs for -float32:\n%s", stderr)
+	}
+	doc := readResults(t, dir)
+	if len(doc.Records) != 2 {
+		t.Fatalf("%d records, want 2", len(doc.Records))
+	}
+	for _, r := range doc.Records {
+		if r["dtype"] != "float32" || r["outcome"] != "completed" {
+			t.Errorf("%v: dtype %v, outcome %v; want float32, completed", r["mixer"], r["dtype"], r["outcome"])
+		}
 	}
 }

@@ -37,6 +37,7 @@ type depthKey struct {
 	Warmup      int     `json:"warmup"`
 	WeightDecay float64 `json:"weight_decay"`
 	Seed        uint64  `json:"seed"`
+	Float32     bool    `json:"float32"`
 	Train       int     `json:"train"` // training images (-subset resolved)
 	Test        int     `json:"test"`  // test images
 	DiagBatch   int     `json:"diag_batch"`
@@ -64,7 +65,7 @@ func depthJobs(cfg *depthConfig, train, test int) []depthJob {
 			jobs = append(jobs, depthJob{key: depthKey{
 				Format: depthFormat, Mixer: m, Depth: d, N: n, Width: cfg.Width, Hidden: depthHidden,
 				Steps: cfg.Steps, Batch: cfg.Batch, LR: cfg.LR, MinLR: cfg.LR / depthMinLRFrac,
-				Warmup: cfg.Steps / depthWarmupFrac, WeightDecay: depthWeightDecay, Seed: cfg.Seed,
+				Warmup: cfg.Steps / depthWarmupFrac, WeightDecay: depthWeightDecay, Seed: cfg.Seed, Float32: cfg.Float32,
 				Train: train, Test: test, DiagBatch: min(depthDiagBatch, test), DiagSamples: depthDiagSamples,
 			}})
 		}
@@ -118,6 +119,7 @@ type depthRecord struct {
 	Mixer               string `json:"mixer"`
 	Depth               int    `json:"depth"`
 	N                   int    `json:"n"`
+	DType               string `json:"dtype"` // "float32" with -float32, else "float64"
 	Params              int    `json:"params"`
 	Outcome             string `json:"outcome"`
 	Diverged            bool   `json:"diverged"`
@@ -155,6 +157,7 @@ var recordColumns = []struct {
 	{"mixer", func(r *depthRecord) string { return r.Mixer }},
 	{"depth", func(r *depthRecord) string { return strconv.Itoa(r.Depth) }},
 	{"n", func(r *depthRecord) string { return strconv.Itoa(r.N) }},
+	{"dtype", func(r *depthRecord) string { return r.DType }},
 	{"params", func(r *depthRecord) string { return strconv.Itoa(r.Params) }},
 	{"outcome", func(r *depthRecord) string { return r.Outcome }},
 	{"diverged", func(r *depthRecord) string { return strconv.FormatBool(r.Diverged) }},
@@ -220,7 +223,7 @@ func runExperiment(ctx context.Context, key depthKey, train, test *net.Dataset, 
 	}
 	start := time.Now()
 	model, err := net.NewModel(net.Config{Mixer: key.Mixer, N: key.N, Width: key.Width, Depth: key.Depth,
-		Hidden: key.Hidden, Seed: key.Seed})
+		Hidden: key.Hidden, Seed: key.Seed, Float32: key.Float32})
 	if err != nil {
 		return nil, err
 	}
@@ -243,7 +246,11 @@ func runExperiment(ctx context.Context, key depthKey, train, test *net.Dataset, 
 
 	r := &depthRun{Key: key}
 	rec := &r.Record
-	*rec = depthRecord{Mixer: key.Mixer, Depth: key.Depth, N: key.N, Params: model.NumParams(),
+	dtype := "float64"
+	if key.Float32 {
+		dtype = "float32"
+	}
+	*rec = depthRecord{Mixer: key.Mixer, Depth: key.Depth, N: key.N, DType: dtype, Params: model.NumParams(),
 		Outcome: res.Outcome.String(), Diverged: res.Outcome == net.Diverged, Reason: res.Reason,
 		StepsRun: res.Steps, FinalTrainLoss: nan, TestLoss: nan, TestAccuracy: nan,
 		StepLog: runsDir + "/" + key.name() + ".csv"}

@@ -23,19 +23,31 @@
 //
 // Built with -tags openblas (and Debian's libopenblas-dev installed: apt-get
 // install -y libopenblas-dev), the package installs gonum.org/v1/netlib's
-// cgo bindings as gonum's blas64 and blas32 implementation and Mul becomes
-// a single cblas_dgemm call: OpenBLAS does its own blocking and threading.
-// The link flag (-lopenblas) is in the tagged file; no environment variable
-// is needed. Use switches backends at run time, for comparisons within one
-// binary. Measured here on a 512³ DGEMM: gonum 15 GFLOP/s on 2 threads,
-// OpenBLAS 83 GFLOP/s.
+// cgo bindings as gonum's blas64 and blas32 implementation, and Mul calls
+// cblas_dgemm (Mul32 cblas_sgemm). OpenBLAS runs single-threaded: a large
+// product is split, by rows or columns of C, across the caller and the
+// package's own helper goroutines, one cblas call each. (OpenBLAS's worker
+// threads spin after a call and took the second core from the element-wise
+// work between products; a depth-32 training step ran about 15% slower with
+// them.) The link flag (-lopenblas) is in the tagged file; no environment
+// variable is needed. Use switches backends at run time, for comparisons
+// within one binary. Measured here (BenchmarkMul, one thread): OpenBLAS
+// 50 GFLOP/s float64 and 99 GFLOP/s float32 on a 512³ product; gonum about
+// 8 and 16.
 //
 // # Threads
 //
-// SetThreads(k) caps the threads one product uses, on either backend
-// (OpenBLAS: openblas_set_num_threads). The default, GOMAXPROCS at start-up,
-// gives one run every core; a program that runs one experiment per core
-// calls SetThreads(1) so that the runs do not compete.
+// SetThreads(k) caps the goroutines one call uses: a product's parts, the
+// ranges of For (the element-wise work of a training step) and the parts
+// of Parts (hc.Layer's token ranges). Only one call at a time uses the
+// helpers; a call that finds them busy (a product inside a Layer's token
+// range) runs serially, so a run never uses more than k threads. The
+// default, GOMAXPROCS at start-up, gives one run every core; a program
+// that runs one experiment per core calls SetThreads(1) so that the runs do
+// not compete (hc.SetThreads is the exported form). On this 2-core machine
+// two threads gain little for a depth-32 step at batch 64 (its products
+// are 64×128×512: 1.3× at best, and the element-wise work is bound by
+// memory).
 //
 // # Rules
 //

@@ -1,7 +1,5 @@
 package gemm
 
-import "sync"
-
 // Ranger is work over an index range [0, n) that may be cut into disjoint
 // sub-ranges run concurrently: Range(lo, hi) must touch only what belongs
 // to indices lo..hi−1.
@@ -39,12 +37,12 @@ func For(n int, r Ranger) {
 	j.next.Store(0)
 	helpers := t - 1
 	tasks := startHelpers(helpers)
-	j.wg.Add(helpers)
+	j.start(helpers)
 	for range helpers {
 		tasks <- j
 	}
 	j.work()
-	j.wg.Wait()
+	j.wait(helpers)
 	j.r = nil
 	pool.busy.Unlock()
 }
@@ -76,12 +74,12 @@ func Parts(k int, r Parter) {
 	j.next.Store(0)
 	helpers := t - 1
 	tasks := startHelpers(helpers)
-	j.wg.Add(helpers)
+	j.start(helpers)
 	for range helpers {
 		tasks <- j
 	}
 	j.work()
-	j.wg.Wait()
+	j.wait(helpers)
 	j.r = nil
 	pool.busy.Unlock()
 }
@@ -91,7 +89,7 @@ type partJob struct {
 	r     Parter
 	parts int
 	next  atomicInt
-	wg    sync.WaitGroup
+	team
 }
 
 func (j *partJob) work() {
@@ -104,14 +102,12 @@ func (j *partJob) work() {
 	}
 }
 
-func (j *partJob) done() { j.wg.Done() }
-
 // rangeJob is the state of one For call; the pool owns one.
 type rangeJob struct {
 	r        Ranger
 	n, parts int
 	next     atomicInt
-	wg       sync.WaitGroup
+	team
 }
 
 func (j *rangeJob) work() {
@@ -126,8 +122,6 @@ func (j *rangeJob) work() {
 		}
 	}
 }
-
-func (j *rangeJob) done() { j.wg.Done() }
 
 // splitGrain returns part p of [0, total) cut into parts ranges that start
 // at multiples of grain; trailing parts may be empty.

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
@@ -177,7 +178,7 @@ type job[F float32 | float64] struct {
 	parts       int
 	byRows      bool
 	next        atomicInt
-	wg          sync.WaitGroup
+	team
 }
 
 // atomicInt is the part counter of a job.
@@ -219,8 +220,6 @@ type helped interface {
 	work()
 	done()
 }
-
-func (j *job[F]) done() { j.wg.Done() }
 
 // split returns the bounds of part p of [0, total) cut into parts ranges
 // whose sizes are multiples of 8 (SIMD friendly) except the last.
@@ -285,12 +284,12 @@ func run[F float32 | float64](j *job[F]) {
 	helpers := min(t-1, j.parts-1)
 	j.next.Store(0)
 	tasks := startHelpers(helpers)
-	j.wg.Add(helpers)
+	j.start(helpers)
 	for range helpers {
 		tasks <- j
 	}
 	j.work()
-	j.wg.Wait()
+	j.wait(helpers)
 }
 
 // startHelpers makes sure at least k helper goroutines exist.
@@ -307,10 +306,64 @@ func startHelpers(k int) chan helped {
 }
 
 func helper(tasks <-chan helped) {
-	for j := range tasks {
+	for {
+		j := next(tasks)
 		j.work()
 		j.done()
 	}
+}
+
+// Spin is how long a goroutine of a parallel call polls before it blocks:
+// a helper waiting for its next task, the caller waiting for its helpers.
+// A training step makes hundreds of parallel calls a few microseconds
+// apart; waking a blocked goroutine costs 10–30 µs on this machine, which
+// made two threads slower than one. Polling yields the thread to any
+// runnable goroutine, and lasts only while calls keep coming: an idle
+// helper (Threads() = 1, or between steps) blocks and costs nothing.
+const Spin = 50 * time.Microsecond
+
+// next receives a helper's next task, polling for up to Spin first.
+func next(tasks <-chan helped) helped {
+	deadline := time.Now().Add(Spin)
+	for {
+		select {
+		case j := <-tasks:
+			return j
+		default:
+		}
+		if time.Now().After(deadline) {
+			return <-tasks
+		}
+		runtime.Gosched()
+	}
+}
+
+// team is the completion state of one parallel call's helpers.
+type team struct {
+	wg       sync.WaitGroup
+	finished atomic.Int64
+}
+
+// start expects k helpers.
+func (t *team) start(k int) {
+	t.finished.Store(0)
+	t.wg.Add(k)
+}
+
+// done is called by a helper when its share is done.
+func (t *team) done() {
+	t.finished.Add(1)
+	t.wg.Done()
+}
+
+// wait returns when the k helpers are done, polling for up to Spin before
+// it blocks.
+func (t *team) wait(k int) {
+	deadline := time.Now().Add(Spin)
+	for t.finished.Load() < int64(k) && time.Now().Before(deadline) {
+		runtime.Gosched()
+	}
+	t.wg.Wait()
 }
 
 // dgemm and sgemm are the OpenBLAS kernels: one single-threaded call of

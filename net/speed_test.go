@@ -88,7 +88,10 @@ func gemmOnly(cfg Config, rows int) func() {
 // family, "gemm-only": the same Linear products alone (see gemmOnly).
 // It reports tokens (examples) per second and, for each mixer, "x-gemm":
 // the step's time over that of its GEMMs alone (gemmOnly, run after every
-// step with the timer stopped, so that both see the same machine state).
+// step with the timer stopped, so that both see the same machine state),
+// and, with one thread, "in-products": the share of the step's time spent
+// in matrix products of any kind (the Linears' and the mixers' coefficient
+// heads'), read from gemm.Clock.
 // Select with -bench, e.g.
 //
 //	go test -tags openblas -run - -bench 'Depth32/backend=openblas/dtype=f32/threads=1/C=128' ./net
@@ -142,21 +145,28 @@ func BenchmarkDepth32(b *testing.B) {
 							gemms := gemmOnly(m.cfg, batch)
 							gemms()
 							var gemmTime time.Duration
+							clock0 := gemm.Clock(true)
 							b.ReportAllocs()
 							for b.Loop() {
 								if _, err := tr.Step(); err != nil {
 									b.Fatal(err)
 								}
+								gemm.Clock(false)
 								// The step's GEMMs alone, interleaved and
 								// untimed: the ratio holds even on a busy machine.
 								b.StopTimer()
 								t0 := time.Now()
 								gemms()
 								gemmTime += time.Since(t0)
+								gemm.Clock(true)
 								b.StartTimer()
 							}
+							inSteps := gemm.Clock(false) - clock0
 							b.ReportMetric(batch*float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
 							b.ReportMetric(float64(b.Elapsed())/float64(gemmTime), "x-gemm")
+							if th == 1 { // one goroutine multiplies at a time
+								b.ReportMetric(float64(inSteps)/float64(b.Elapsed()), "in-products")
+							}
 						})
 					}
 				}

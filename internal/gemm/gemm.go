@@ -105,6 +105,9 @@ func Mul(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int
 	if m == 0 || n == 0 {
 		return
 	}
+	if clock.on.Load() {
+		defer clock.add(time.Now())
+	}
 	if k == 0 {
 		scale(beta, m, n, c, ldc)
 		return
@@ -129,6 +132,9 @@ func Mul(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int
 func Mul32(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
+	}
+	if clock.on.Load() {
+		defer clock.add(time.Now())
 	}
 	if k == 0 {
 		scale(beta, m, n, c, ldc)
@@ -414,4 +420,28 @@ func tiled32(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda
 			gonum.Implementation{}.Sgemm(tA, tB, mi, nj, k, alpha, ai, lda, bj, ldb, beta, c[i0*ldc+j0:], ldc)
 		}
 	}
+}
+
+// productClock accumulates the time spent in Mul and Mul32 while on.
+type productClock struct {
+	on    atomic.Bool
+	spent atomic.Int64 // nanoseconds
+}
+
+// clock is the package's productClock (see Clock).
+var clock productClock
+
+// add adds the time since t0.
+func (c *productClock) add(t0 time.Time) { c.spent.Add(int64(time.Since(t0))) }
+
+// Clock starts (on) or stops accumulating the wall time spent in Mul and
+// Mul32, and returns the total accumulated since the program started; the
+// time of a stretch of work is the difference of two readings. Calls made
+// concurrently each add their own time, so the total means "time in
+// products" only when one goroutine multiplies at a time (Threads() = 1):
+// the speed benchmarks use it to report the share of a training step spent
+// in products. Off, it costs one atomic load per call.
+func Clock(on bool) time.Duration {
+	clock.on.Store(on)
+	return time.Duration(clock.spent.Load())
 }

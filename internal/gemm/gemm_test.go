@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"gonum.org/v1/gonum/blas"
 )
@@ -281,5 +282,26 @@ func TestFor(t *testing.T) {
 		if allocs := testing.AllocsPerRun(5, func() { For(len(s.v), s) }); allocs != 0 {
 			t.Errorf("threads=%d: For allocates %v times, want 0", th, allocs)
 		}
+	}
+}
+
+// TestClock checks that the product clock counts the time of products,
+// only while on.
+func TestClock(t *testing.T) {
+	a, b, c := make([]float64, 64*64), make([]float64, 64*64), make([]float64, 64*64)
+	before := Clock(true)
+	start := time.Now()
+	for range 20 {
+		Mul(blas.NoTrans, blas.NoTrans, 64, 64, 64, 1, a, 64, b, 64, 0, c, 64)
+	}
+	wall := time.Since(start)
+	total := Clock(false)
+	spent := total - before
+	if spent <= 0 || spent > wall {
+		t.Errorf("clock counted %v for products that took %v of wall time", spent, wall)
+	}
+	Mul(blas.NoTrans, blas.NoTrans, 64, 64, 64, 1, a, 64, b, 64, 0, c, 64)
+	if again := Clock(false); again != total {
+		t.Errorf("clock moved from %v to %v while off", total, again)
 	}
 }

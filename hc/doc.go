@@ -45,7 +45,8 @@
 // wrapping ErrNotFinite with the destination untouched; wrong lengths panic
 // with ErrShape; calls out of order panic with ErrSequence. After a warm-up
 // call at the largest batch size, no call allocates. A batch is cut into at
-// most DefaultChunks contiguous token ranges (see Layer.SetChunks), each
+// most DefaultChunks contiguous token ranges of at least MinChunkTokens
+// tokens (see Layer.SetChunks), each
 // with its own Worker and run on the calling goroutine or one of the
 // library's helper goroutines (at most Threads() at once; SetThreads);
 // parameter gradients are then added range by range in a fixed order, so

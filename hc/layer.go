@@ -18,6 +18,12 @@ func (c *chunkParts) Part(k int) { c.l.runChunk(k) }
 // unless SetChunks says otherwise.
 const DefaultChunks = 8
 
+// MinChunkTokens is the fewest tokens a Layer puts in one range, unless the
+// batch is smaller: a mixer that computes its coefficients with matrix
+// products (the mHC family, sHC) runs them on a whole range at once, and
+// products of a few rows waste most of their time.
+const MinChunkTokens = 32
+
 // stages of a Layer: which call may come next.
 const (
 	stageEmpty    = iota // no valid batch
@@ -55,6 +61,7 @@ type Layer struct {
 	tapeLen int
 
 	maxChunks int
+	minTokens int // fewest tokens per range (MinChunkTokens, or 1 after SetChunks)
 	workers   []Worker
 	errs      []error
 	parts     chunkParts
@@ -72,7 +79,8 @@ type Layer struct {
 }
 
 // NewLayer returns a Layer that mixes with m, cutting batches into at most
-// DefaultChunks token ranges. It panics with ErrShape if m's shape is not
+// DefaultChunks token ranges of at least MinChunkTokens tokens (a batch of
+// 64 into two). It panics with ErrShape if m's shape is not
 // positive.
 func NewLayer(m Mixer) *Layer {
 	n, c := m.Shape()
@@ -81,11 +89,14 @@ func NewLayer(m Mixer) *Layer {
 	}
 	l := &Layer{m: m, n: n, c: c, tapeLen: m.TapeLen()}
 	l.SetChunks(DefaultChunks)
+	l.minTokens = MinChunkTokens
 	return l
 }
 
-// SetChunks sets how many contiguous token ranges a batch is cut into (at
-// most; never more than the number of tokens). Each range has its own Worker,
+// SetChunks sets how many contiguous token ranges a batch is cut into: k,
+// or the number of tokens if fewer. (A new Layer cuts a batch into at most
+// DefaultChunks ranges of at least MinChunkTokens tokens; SetChunks drops
+// that floor.) Each range has its own Worker,
 // created when first needed, so memory for private gradients grows with k,
 // and parallelism is capped at k. Parameter gradients are summed range by
 // range in a fixed order, so for a given k every result is bit-for-bit the
@@ -97,7 +108,7 @@ func (l *Layer) SetChunks(k int) {
 		shapePanic("chunks %d < 1", k)
 	}
 	l.errs = make([]error, k)
-	l.maxChunks = k
+	l.maxChunks, l.minTokens = k, 1
 }
 
 // Mixer returns the mixer of l.
@@ -281,7 +292,7 @@ func (l *Layer) grow(tokens int) {
 	l.dpost = grow(l.dpost, tokens*n)
 	l.dres = grow(l.dres, tokens*n*n)
 	l.tape = grow(l.tape, tokens*l.tapeLen)
-	l.chunks = min(tokens, l.maxChunks)
+	l.chunks = min(l.maxChunks, (tokens+l.minTokens-1)/l.minTokens)
 	for len(l.workers) < l.chunks {
 		l.workers = append(l.workers, l.m.NewWorker())
 	}

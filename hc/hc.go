@@ -121,65 +121,39 @@ func (h *HC) TapeLen() int { return h.tapeLen }
 func (h *HC) NewWorker() Worker {
 	w := &hcWorker{h: h, grads: make([][]float64, len(h.params))}
 	for i, p := range h.params {
+		if h.dynamic && (p == h.wb || p == h.wm || p == h.wr) {
+			continue // accumulated in gw, C×(n+2), by BackwardChunk
+		}
 		w.grads[i] = make([]float64, len(p.Value))
 	}
 	if h.dynamic {
-		w.xbar = make([]float64, h.c)
-		w.dxbar = make([]float64, h.c)
-		w.z = make([]float64, h.n)
+		m := h.n + 2
+		w.wcat = make([]float64, h.c*m)
+		w.gw = make([]float64, h.c*m)
+		w.grow(1)
 	}
 	return w
 }
 
-// hcWorker computes HC coefficients for one goroutine.
+// hcWorker computes HC coefficients for one goroutine. For dynamic HC it
+// works on chunks of tokens (see hc_chunk.go): the n streams of every token
+// of a chunk are the rows of one matrix X̄, projected by one product.
 type hcWorker struct {
 	h        *HC
-	grads    [][]float64 // private gradients, in Params order
-	xbar     []float64   // normalised stream
-	dxbar    []float64   // its gradient
-	z        []float64   // one stream's n logits of W_r
+	grads    [][]float64 // private gradients, in Params order (nil for W_beta, W_m, W_r)
+	xbar     []float64   // X̄: tokens·n normalised streams, tokens·n×C
+	dxbar    []float64   // ∂L/∂X̄, tokens·n×C
+	z        []float64   // logits Z = X̄·W, then ∂L/∂Z; tokens·n×(n+2)
+	wcat     []float64   // W = [W_beta W_m W_r], C×(n+2)
+	gw       []float64   // private ∂L/∂W, C×(n+2); holds nothing while !gradsSet
 	gradsSet bool
 }
 
-var _ Worker = (*hcWorker)(nil)
+var _ ChunkWorker = (*hcWorker)(nil)
 
-// Forward implements Worker.
+// Forward implements Worker: it is ForwardChunk for one token.
 func (w *hcWorker) Forward(pre, post, res, tape, x []float64) error {
-	h := w.h
-	n, c := h.n, h.c
-	b, am, ar := h.b.Value, h.am.Value, h.ar.Value
-	for i := range n {
-		post[i] = b[i]
-		pre[i] = am[i]
-		for j := range n {
-			res[j*n+i] = ar[i*n+j]
-		}
-	}
-	if !h.dynamic {
-		return nil
-	}
-	inv, tb, tm, tr := tape[:n], tape[n:2*n], tape[2*n:3*n], tape[3*n:3*n+n*n]
-	wb, wm, wr := h.wb.Value, h.wm.Value, h.wr.Value
-	sa, sb := h.sAlpha.Value[0], h.sBeta.Value[0]
-	xbar, z := w.xbar, w.z
-	for i := range n {
-		xi := x[i*c : (i+1)*c]
-		inv[i] = 1 / math.Sqrt(dot(xi, xi)/float64(c)+normEps)
-		scaleTo(xbar, inv[i], xi)
-		tb[i] = w.act(dot(xbar, wb))
-		tm[i] = w.act(dot(xbar, wm))
-		clear(z)
-		for k, v := range xbar {
-			axpy(z, v, wr[k*n:(k+1)*n])
-		}
-		for j := range n {
-			tr[i*n+j] = w.act(z[j])
-			res[j*n+i] += sa * tr[i*n+j]
-		}
-		post[i] += sb * tb[i]
-		pre[i] += sa * tm[i]
-	}
-	return nil
+	return w.ForwardChunk(pre, post, res, tape, x, 1)
 }
 
 // act is tanh, or the identity when tanh is off.
@@ -198,51 +172,9 @@ func (w *hcWorker) dact(t float64) float64 {
 	return 1
 }
 
-// Backward implements Worker.
+// Backward implements Worker: it is BackwardChunk for one token.
 func (w *hcWorker) Backward(dx, x, tape, dpre, dpost, dres []float64) {
-	h := w.h
-	n, c := h.n, h.c
-	w.gradsSet = true
-	gb, gam, gar := w.grads[0], w.grads[1], w.grads[2]
-	for i := range n {
-		gb[i] += dpost[i]
-		gam[i] += dpre[i]
-		for j := range n {
-			gar[i*n+j] += dres[j*n+i]
-		}
-	}
-	if !h.dynamic {
-		return
-	}
-	gwb, gwm, gwr, gsa, gsb := w.grads[3], w.grads[4], w.grads[5], w.grads[6], w.grads[7]
-	inv, tb, tm, tr := tape[:n], tape[n:2*n], tape[2*n:3*n], tape[3*n:3*n+n*n]
-	wb, wm, wr := h.wb.Value, h.wm.Value, h.wr.Value
-	sa, sb := h.sAlpha.Value[0], h.sBeta.Value[0]
-	xbar, dxbar, dz := w.xbar, w.dxbar, w.z
-	for i := range n {
-		xi := x[i*c : (i+1)*c]
-		scaleTo(xbar, inv[i], xi)
-		gsb[0] += dpost[i] * tb[i]
-		gsa[0] += dpre[i] * tm[i]
-		dzb := dpost[i] * sb * w.dact(tb[i])
-		dzm := dpre[i] * sa * w.dact(tm[i])
-		for j := range n {
-			t := tr[i*n+j]
-			gsa[0] += dres[j*n+i] * t
-			dz[j] = dres[j*n+i] * sa * w.dact(t)
-		}
-		axpy(gwb, dzb, xbar)
-		axpy(gwm, dzm, xbar)
-		for k, v := range xbar {
-			axpy(gwr[k*n:(k+1)*n], v, dz)
-			dxbar[k] = dzb*wb[k] + dzm*wm[k] + dot(dz, wr[k*n:(k+1)*n])
-		}
-		proj := dot(xbar, dxbar) / float64(c)
-		dxi := dx[i*c : (i+1)*c]
-		for k, v := range dxbar {
-			dxi[k] += (v - xbar[k]*proj) * inv[i]
-		}
-	}
+	w.BackwardChunk(dx, x, tape, dpre, dpost, dres, 1)
 }
 
 // Flush implements Worker.
@@ -250,12 +182,25 @@ func (w *hcWorker) Flush() {
 	if !w.gradsSet {
 		return
 	}
-	for i, p := range w.h.params {
+	h := w.h
+	for i, p := range h.params {
 		g := w.grads[i]
 		for k, v := range g {
 			p.Grad[k] += v
 		}
 		clear(g)
+	}
+	if h.dynamic {
+		n, m := h.n, h.n+2
+		gb, gm, gr := h.wb.Grad, h.wm.Grad, h.wr.Grad
+		for k := range h.c {
+			row := w.gw[k*m : (k+1)*m]
+			gb[k] += row[0]
+			gm[k] += row[1]
+			for j := range n {
+				gr[k*n+j] += row[2+j]
+			}
+		}
 	}
 	w.gradsSet = false
 }

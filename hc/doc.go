@@ -97,7 +97,9 @@
 // Per token the frame costs (n² + 2n)·C multiply-adds forward and
 // (2n² + 4n)·C backward, plus the mixer's. Static HC adds O(n²) per token;
 // dynamic HC about (n + 4)·C per stream forward (norm, W_beta, W_m, W_r) and
-// twice that backward. A measured comparison with Residual, branch included, is in
+// twice that backward, its projections computed for a whole token range by
+// one matrix product (its worker is a ChunkWorker; so are the mHC family's
+// and sHC's). A measured comparison with Residual, branch included, is in
 // the package benchmarks (BenchmarkLayer).
 //
 // The frame's multiply-adds run in kernels that pass over the columns once

@@ -6,10 +6,10 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/hyperconn/hyperconn/hc"
+	"github.com/hyperconn/hyperconn/internal/allocsite"
 )
 
 // meanTol bounds the difference between MeanResTo and a direct average of
@@ -110,7 +110,8 @@ func TestLayerAllocs(t *testing.T) {
 // GOMAXPROCS to 1). The process-wide count also sees the runtime's own
 // allocations — a goroutine that blocks on a channel may need a new sudog,
 // a new OS thread its m — so the test reads the allocation sites from the
-// memory profile and fails on any site that is not one of those.
+// memory profile and fails on any site that is not one of those
+// (internal/allocsite).
 func TestLayerAllocsParallel(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
 	defer hc.SetThreads(hc.SetThreads(4))
@@ -123,76 +124,15 @@ func TestLayerAllocsParallel(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	before := allocSites()
+	before := allocsite.Read()
 	for range 50 {
 		if err := b.step(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for site, n := range allocSites() {
-		if d := n - before[site]; d > 0 && !runtimeInternal(site) {
-			t.Errorf("50 parallel steps allocated %d objects at\n%s", d, site)
-		}
+	for _, site := range allocsite.Ours(before, allocsite.Read()) {
+		t.Errorf("50 parallel steps allocated %d objects at\n%s", site.Objects, site.Stack)
 	}
-}
-
-// allocSites returns the objects allocated so far per allocation stack (as
-// text), from a memory profile brought up to date by two collections.
-func allocSites() map[string]int64 {
-	runtime.GC()
-	runtime.GC()
-	var recs []runtime.MemProfileRecord
-	n, _ := runtime.MemProfile(nil, true)
-	for {
-		recs = make([]runtime.MemProfileRecord, n+50)
-		var ok bool
-		if n, ok = runtime.MemProfile(recs, true); ok {
-			recs = recs[:n]
-			break
-		}
-	}
-	sites := map[string]int64{}
-	for _, r := range recs {
-		var sb strings.Builder
-		frames := runtime.CallersFrames(r.Stack())
-		for {
-			f, more := frames.Next()
-			sb.WriteString(f.Function + "\n")
-			if !more {
-				break
-			}
-		}
-		sites[sb.String()] += r.AllocObjects
-	}
-	return sites
-}
-
-// runtimeInternal reports whether an allocation stack is the runtime's own
-// bookkeeping (a sudog for a blocked goroutine, a type-assertion cache, a
-// timer heap, an m) rather than an allocation the code asked for: after the
-// allocation primitives (mallocgc, newobject, makeslice, growslice, map
-// growth, interface boxing) comes another runtime function, not the caller.
-// allocSites' own allocations are skipped too.
-func runtimeInternal(stack string) bool {
-	if strings.Contains(stack, "hc_test.allocSites\n") {
-		return true
-	}
-	primitive := func(f string) bool {
-		for _, p := range []string{"runtime.mallocgc", "runtime.newobject", "runtime.newarray", "runtime.makeslice",
-			"runtime.growslice", "runtime.makemap", "runtime.makechan", "runtime.convT", "runtime.mapassign",
-			"runtime.rawstring", "runtime.concatstring", "runtime.slicebytetostring", "internal/runtime/maps."} {
-			if strings.HasPrefix(f, p) {
-				return true
-			}
-		}
-		return false
-	}
-	for _, f := range strings.Split(strings.TrimSpace(stack), "\n") {
-		if !primitive(f) {
-			return strings.HasPrefix(f, "runtime.")
-		}
-	}
-	return true
 }
 
 func TestLayerSequence(t *testing.T) {

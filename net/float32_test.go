@@ -3,10 +3,12 @@ package net
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/hyperconn/hyperconn/internal/allocsite"
 	"github.com/hyperconn/hyperconn/internal/gemm"
 )
 
@@ -266,6 +268,46 @@ func TestFloat32GradNorm(t *testing.T) {
 			}
 			if want := math.Sqrt(ss); math.Abs(rec.GradNorm-want) > 1e-12*want || want == 0 {
 				t.Errorf("%s step %d: GradNorm %v, recomputed %v", name, step+1, rec.GradNorm, want)
+			}
+		}
+	}
+}
+
+// TestStepAllocsParallel is TestStepAllocs with GOMAXPROCS 2 and two
+// threads (testing.AllocsPerRun forces GOMAXPROCS to 1): it reads the
+// allocation sites of 20 steps from the memory profile and fails on any
+// that is not the runtime's own bookkeeping (internal/allocsite) — a
+// blocked helper's sudog while the runtime's caches fill up is not the
+// step's.
+func TestStepAllocsParallel(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	defer gemm.SetThreads(gemm.SetThreads(2))
+	rate := runtime.MemProfileRate
+	runtime.MemProfileRate = 1
+	defer func() { runtime.MemProfileRate = rate }()
+	data := teacherData(1, 256, 64, 4)
+	for _, name := range []string{MixerResidual, MixerMHC} {
+		for _, f32 := range []bool{false, true} {
+			m, err := NewModel(Config{Mixer: name, N: 4, Width: 128, Depth: 2, Inputs: 64, Classes: 4, Seed: 1, Float32: f32})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr, err := NewTrainer(m, data, TrainConfig{Steps: 1 << 20, Batch: 64, LR: 1e-4, Seed: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			steps := func(k int) {
+				for range k {
+					if _, err := tr.Step(); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			steps(3)
+			before := allocsite.Read()
+			steps(20)
+			for _, site := range allocsite.Ours(before, allocsite.Read()) {
+				t.Errorf("%v %s float32=%v: 20 two-thread steps allocated %d objects at\n%s", gemm.Current(), name, f32, site.Objects, site.Stack)
 			}
 		}
 	}

@@ -99,8 +99,8 @@ func Use(b Backend) error {
 // On Gonum, Mul computes C tile by tile (see TileRows) on gonum's serial
 // kernel and, when Threads() > 1 and the product has at least MinParallel
 // multiply-adds, splits the tiles between the calling goroutine and
-// Threads()−1 persistent helpers. On OpenBLAS it is one cblas_dgemm call,
-// which blocks and threads by itself.
+// Threads()−1 persistent helpers. On OpenBLAS the kernel is a
+// single-threaded cblas_dgemm call, split the same way.
 func Mul(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
 	if m == 0 || n == 0 {
 		return
@@ -257,13 +257,13 @@ func init() {
 // Threads returns the number of threads one Mul may use.
 func Threads() int { return int(threads.Load()) }
 
-// SetThreads sets how many threads one call of Mul or Mul32 may use, and
-// returns the previous count. On Gonum that is the calling goroutine plus
-// k−1 persistent helper goroutines; on OpenBLAS it calls
-// openblas_set_num_threads(k). The default is GOMAXPROCS at start-up: one
-// run uses every core. A program that runs one experiment per core (the
-// CLI's sweep mode) calls SetThreads(1) first, so that the runs do not
-// compete for cores. SetThreads panics with ErrThreads if k < 1.
+// SetThreads sets how many threads one call of Mul, Mul32, For or Parts
+// may use — the calling goroutine plus k−1 persistent helper goroutines, on
+// either backend (OpenBLAS itself stays single-threaded) — and returns the
+// previous count. The default is GOMAXPROCS at start-up: one run uses
+// every core. A program that runs one experiment per core (the CLI's sweep
+// mode) calls SetThreads(1) first, so that the runs do not compete for
+// cores. SetThreads panics with ErrThreads if k < 1.
 func SetThreads(k int) int {
 	if k < 1 {
 		panic(ErrThreads)

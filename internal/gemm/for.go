@@ -35,14 +35,7 @@ func For(n int, r Ranger) {
 	j := &pool.rj
 	j.r, j.n, j.parts = r, n, 2*t
 	j.next.Store(0)
-	helpers := t - 1
-	tasks := startHelpers(helpers)
-	j.start(helpers)
-	for range helpers {
-		tasks <- j
-	}
-	j.work()
-	j.wait(helpers)
+	launch(j, t-1)
 	j.r = nil
 	pool.busy.Unlock()
 }
@@ -72,14 +65,7 @@ func Parts(k int, r Parter) {
 	j := &pool.pj
 	j.r, j.parts = r, k
 	j.next.Store(0)
-	helpers := t - 1
-	tasks := startHelpers(helpers)
-	j.start(helpers)
-	for range helpers {
-		tasks <- j
-	}
-	j.work()
-	j.wait(helpers)
+	launch(j, t-1)
 	j.r = nil
 	pool.busy.Unlock()
 }

@@ -287,8 +287,17 @@ func run[F float32 | float64](j *job[F]) {
 		side = j.m
 	}
 	j.parts = min(j.perThread*t, (side+7)/8)
-	helpers := min(t-1, j.parts-1)
 	j.next.Store(0)
+	launch(j, min(t-1, j.parts-1))
+}
+
+// launch runs j's work on the calling goroutine and helpers more, and
+// returns when all are done. The caller holds pool.busy.
+func launch(j interface {
+	helped
+	start(k int)
+	wait(k int)
+}, helpers int) {
 	tasks := startHelpers(helpers)
 	j.start(helpers)
 	for range helpers {

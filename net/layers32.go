@@ -79,8 +79,8 @@ func (l *linear32) forward(dst, x []float32, rows int) {
 	}
 }
 
-// backward adds xᵀ·dy to W's gradient (writes it, if stale) and the column sums of dy to b's,
-// and, unless dx is nil, overwrites dx with dy·Wᵀ.
+// backward adds xᵀ·dy to W's gradient (writes it, if stale) and the column
+// sums of dy to b's, and, unless dx is nil, overwrites dx with dy·Wᵀ.
 func (l *linear32) backward(dx, dy, x []float32, rows int) {
 	if len(x) != rows*l.in || len(dy) != rows*l.out || (dx != nil && len(dx) != rows*l.in) {
 		panic(ErrShape)

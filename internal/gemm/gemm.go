@@ -102,34 +102,22 @@ func Use(b Backend) error {
 // Threads()−1 persistent helpers. On OpenBLAS the kernel is a
 // single-threaded cblas_dgemm call, split the same way.
 func Mul(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
-	if m == 0 || n == 0 {
-		return
-	}
-	if clock.on.Load() {
-		defer clock.add(time.Now())
-	}
-	if k == 0 {
-		scale(beta, m, n, c, ldc)
-		return
-	}
-	kernel, perThread := tiled64, 2
-	if current == OpenBLAS {
-		kernel, perThread = dgemm, 1
-	}
-	if !parallel(m, n, k) {
-		kernel(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-		return
-	}
-	j := &pool.j64
-	*j = job[float64]{tA: tA, tB: tB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, kernel: kernel, perThread: perThread}
-	run(j)
-	*j = job[float64]{}
-	pool.busy.Unlock()
+	mul(&pool.j64, tiled64, dgemm, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // Mul32 is Mul in float32 (BLAS Sgemm), with the same layout, rules and
 // backends.
 func Mul32(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	mul(&pool.j32, tiled32, sgemm, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// kernelFunc computes one product (or part of one) serially.
+type kernelFunc[F float32 | float64] func(tA, tB blas.Transpose, m, n, k int, alpha F, a []F, lda int, b []F, ldb int, beta F, c []F, ldc int)
+
+// mul is Mul for either element type: the product on the current backend's
+// serial kernel (onGonum or onOpenBLAS), split across the helpers through
+// the pool's job j when it is large enough.
+func mul[F float32 | float64](j *job[F], onGonum, onOpenBLAS kernelFunc[F], tA, tB blas.Transpose, m, n, k int, alpha F, a []F, lda int, b []F, ldb int, beta F, c []F, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -140,18 +128,17 @@ func Mul32(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda i
 		scale(beta, m, n, c, ldc)
 		return
 	}
-	kernel, perThread := tiled32, 2
+	kernel, perThread := onGonum, 2
 	if current == OpenBLAS {
-		kernel, perThread = sgemm, 1
+		kernel, perThread = onOpenBLAS, 1
 	}
 	if !parallel(m, n, k) {
 		kernel(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	j := &pool.j32
-	*j = job[float32]{tA: tA, tB: tB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, kernel: kernel, perThread: perThread}
+	*j = job[F]{tA: tA, tB: tB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, kernel: kernel, perThread: perThread}
 	run(j)
-	*j = job[float32]{}
+	*j = job[F]{}
 	pool.busy.Unlock()
 }
 
@@ -179,7 +166,7 @@ type job[F float32 | float64] struct {
 	a, b, c     []F
 	lda, ldb    int
 	ldc         int
-	kernel      func(tA, tB blas.Transpose, m, n, k int, alpha F, a []F, lda int, b []F, ldb int, beta F, c []F, ldc int)
+	kernel      kernelFunc[F]
 	perThread   int // parts per thread: 2 balance gonum's uneven tiles, 1 keeps OpenBLAS's calls large
 	parts       int
 	byRows      bool

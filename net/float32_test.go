@@ -200,6 +200,22 @@ func TestFloat32Training(t *testing.T) {
 	}
 }
 
+// allocTrainer returns the trainer the allocation tests step: width 128,
+// batch 64, so that the products are above gemm.MinParallel and the
+// element-wise work above gemm.MinFor, and the helpers run.
+func allocTrainer(t *testing.T, data *Dataset, mixer string, f32 bool) *Trainer {
+	t.Helper()
+	m, err := NewModel(Config{Mixer: mixer, N: 4, Width: 128, Depth: 2, Inputs: 64, Classes: 4, Seed: 1, Float32: f32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := NewTrainer(m, data, TrainConfig{Steps: 1 << 20, Batch: 64, LR: 1e-4, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
 // TestStepAllocs is issue 7's acceptance line 4: a training step allocates
 // nothing in steady state, in float64 and float32, with one and two
 // threads, on whichever backend the binary was built with.
@@ -210,16 +226,7 @@ func TestStepAllocs(t *testing.T) {
 		gemm.SetThreads(th)
 		for _, name := range []string{MixerResidual, MixerMHC} {
 			for _, f32 := range []bool{false, true} {
-				// Width 128, batch 64: products above gemm.MinParallel,
-				// element-wise work above gemm.MinFor, so the helpers run.
-				m, err := NewModel(Config{Mixer: name, N: 4, Width: 128, Depth: 2, Inputs: 64, Classes: 4, Seed: 1, Float32: f32})
-				if err != nil {
-					t.Fatal(err)
-				}
-				tr, err := NewTrainer(m, data, TrainConfig{Steps: 1 << 20, Batch: 64, LR: 1e-4, Seed: 1})
-				if err != nil {
-					t.Fatal(err)
-				}
+				tr := allocTrainer(t, data, name, f32)
 				step := func() {
 					if _, err := tr.Step(); err != nil {
 						t.Fatal(err)
@@ -288,14 +295,7 @@ func TestStepAllocsParallel(t *testing.T) {
 	data := teacherData(1, 256, 64, 4)
 	for _, name := range []string{MixerResidual, MixerMHC} {
 		for _, f32 := range []bool{false, true} {
-			m, err := NewModel(Config{Mixer: name, N: 4, Width: 128, Depth: 2, Inputs: 64, Classes: 4, Seed: 1, Float32: f32})
-			if err != nil {
-				t.Fatal(err)
-			}
-			tr, err := NewTrainer(m, data, TrainConfig{Steps: 1 << 20, Batch: 64, LR: 1e-4, Seed: 1})
-			if err != nil {
-				t.Fatal(err)
-			}
+			tr := allocTrainer(t, data, name, f32)
 			steps := func(k int) {
 				for range k {
 					if _, err := tr.Step(); err != nil {

@@ -91,7 +91,9 @@ func gemmOnly(cfg Config, rows int) func() {
 // step with the timer stopped, so that both see the same machine state),
 // and, with one thread, "in-products": the share of the step's time spent
 // in matrix products of any kind (the Linears' and the mixers' coefficient
-// heads'), read from gemm.Clock.
+// heads'), read from gemm.Clock, and "x-products": the step's time over
+// that of all its products (recorded from one step with gemm.Record and
+// replayed alone with gemm.Replay, interleaved like gemm-only).
 // Select with -bench, e.g.
 //
 //	go test -tags openblas -run - -bench 'Depth32/backend=openblas/dtype=f32/threads=1/C=128' ./net
@@ -144,7 +146,15 @@ func BenchmarkDepth32(b *testing.B) {
 							}
 							gemms := gemmOnly(m.cfg, batch)
 							gemms()
-							var gemmTime time.Duration
+							// Every product of one step (the Linears' and
+							// the mixer's own), replayed alone.
+							gemm.Record(true)
+							if _, err := tr.Step(); err != nil {
+								b.Fatal(err)
+							}
+							products := gemm.Replay(gemm.Record(false), 9)
+							products()
+							var gemmTime, productTime time.Duration
 							clock0 := gemm.Clock(true)
 							b.ReportAllocs()
 							for b.Loop() {
@@ -158,6 +168,11 @@ func BenchmarkDepth32(b *testing.B) {
 								t0 := time.Now()
 								gemms()
 								gemmTime += time.Since(t0)
+								if th == 1 {
+									t0 = time.Now()
+									products()
+									productTime += time.Since(t0)
+								}
 								gemm.Clock(true)
 								b.StartTimer()
 							}
@@ -166,6 +181,7 @@ func BenchmarkDepth32(b *testing.B) {
 							b.ReportMetric(float64(b.Elapsed())/float64(gemmTime), "x-gemm")
 							if th == 1 { // one goroutine multiplies at a time
 								b.ReportMetric(float64(inSteps)/float64(b.Elapsed()), "in-products")
+								b.ReportMetric(float64(b.Elapsed())/float64(productTime), "x-products")
 							}
 						})
 					}

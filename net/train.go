@@ -296,9 +296,7 @@ func (t *Trainer) clip() (norm, scale32 float64) {
 	}
 	ss := t.opt32.sumSquares()
 	for _, p := range t.model.Params() {
-		for _, g := range p.Grad {
-			ss += g * g
-		}
+		ss += sumSquares(p.Grad)
 	}
 	norm = math.Sqrt(ss)
 	if limit := t.cfg.ClipNorm; limit > 0 && norm > limit && !math.IsInf(norm, 0) {

@@ -124,6 +124,11 @@ func mul[F float32 | float64](j *job[F], onGonum, onOpenBLAS kernelFunc[F], tA, 
 	if clock.on.Load() {
 		defer clock.add(time.Now())
 	}
+	if rec.on.Load() {
+		var zero F
+		_, f32 := any(zero).(float32)
+		rec.add(Shape{TransA: tA, TransB: tB, M: m, N: n, K: k, Alpha: float64(alpha), Beta: float64(beta), Float32: f32})
+	}
 	if k == 0 {
 		scale(beta, m, n, c, ldc)
 		return

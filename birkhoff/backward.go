@@ -35,21 +35,23 @@ func (w *Workspace[F]) Backward(dst, g []F) {
 }
 
 // unrolled back-propagates w.g through the recorded Fixed iterates, in place.
-// Each normalisation M' = M/s is, on logarithms, L' = L − LSE, whose adjoint
-// subtracts M' times the sum of the upstream gradient over the same column
-// (or row).
-func (w *Workspace[F]) unrolled() {
-	n := w.n
+func (w *Workspace[F]) unrolled() { unroll(w.g, w.hist, 2*w.sweeps, w.n, w.c) }
+
+// unroll back-propagates the gradient gr with respect to the last of the
+// steps+1 n×n iterates in hist through the steps normalisations that made
+// them, in place; t is scratch of length n. Each normalisation M' = M/s is,
+// on logarithms, L' = L − LSE, whose adjoint subtracts M' times the sum of
+// the upstream gradient over the same column (or row). The conversions
+// float64(m·t) keep the products unfused, so every platform computes the
+// same bits (unroll4Go relies on it).
+func unroll(gr, hist []float64, steps, n int, t []float64) {
 	nn := n * n
-	gr := w.g
-	steps := 2 * w.sweeps
-	p := w.hist[steps*nn : (steps+1)*nn]
+	p := hist[steps*nn : (steps+1)*nn]
 	for i := range gr {
 		gr[i] *= p[i]
 	}
-	t := w.c
 	for s := steps; s >= 1; s-- {
-		m := w.hist[s*nn : (s+1)*nn]
+		m := hist[s*nn : (s+1)*nn]
 		if s%2 == 1 { // step s normalised columns
 			for j := range t {
 				t[j] = 0
@@ -62,7 +64,7 @@ func (w *Workspace[F]) unrolled() {
 			for i := 0; i < n; i++ {
 				row, mr := gr[i*n:i*n+n], m[i*n:i*n+n]
 				for j := range row {
-					row[j] -= mr[j] * t[j]
+					row[j] -= float64(mr[j] * t[j])
 				}
 			}
 			continue
@@ -74,7 +76,7 @@ func (w *Workspace[F]) unrolled() {
 				s += v
 			}
 			for j := range row {
-				row[j] -= mr[j] * s
+				row[j] -= float64(mr[j] * s)
 			}
 		}
 	}

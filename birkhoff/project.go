@@ -30,6 +30,8 @@ type Workspace[F Float] struct {
 	p    []float64 // the result in float64
 	hist []float64 // Fixed: the matrix after each of the 2·sweeps steps
 
+	fhist []float64 // ProjectFixed and BackwardFixed: scratch iterates
+
 	// Newton and implicit-backward scratch.
 	u, r, c, grad, step, trial, diag []float64
 	h                                []float64 // n×n system matrix
@@ -84,21 +86,9 @@ func (w *Workspace[F]) Project(dst, logits []F, opt Options) (Stats, error) {
 	if err := checkOptions(opt); err != nil {
 		return Stats{}, err
 	}
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for i, v := range logits {
-		f := float64(v)
-		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return Stats{}, fmt.Errorf("%w: logit %d (row %d, column %d) is %v", ErrNonFinite, i, i/n, i%n, f)
-		}
-		if f < lo {
-			lo = f
-		}
-		if f > hi {
-			hi = f
-		}
-	}
-	if hi-lo > maxRange {
-		return Stats{}, fmt.Errorf("%w: logit range %g exceeds %g", ErrNonFinite, hi-lo, maxRange)
+	lo, hi, err := scan(logits, n)
+	if err != nil {
+		return Stats{}, err
 	}
 	for i, v := range logits {
 		w.z[i] = float64(v)
@@ -129,6 +119,28 @@ func (w *Workspace[F]) Project(dst, logits []F, opt Options) (Stats, error) {
 	}
 	dev := Deviation(dst, n)
 	return Stats{Iterations: iters, Deviation: dev, Converged: dev <= tol}, nil
+}
+
+// scan returns the least and the largest logit, or an error wrapping
+// ErrNonFinite for a NaN or infinite logit or a range above maxRange.
+func scan[F Float](logits []F, n int) (lo, hi float64, err error) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for i, v := range logits {
+		f := float64(v)
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return 0, 0, fmt.Errorf("%w: logit %d (row %d, column %d) is %v", ErrNonFinite, i, i/n, i%n, f)
+		}
+		if f < lo {
+			lo = f
+		}
+		if f > hi {
+			hi = f
+		}
+	}
+	if hi-lo > maxRange {
+		return 0, 0, fmt.Errorf("%w: logit range %g exceeds %g", ErrNonFinite, hi-lo, maxRange)
+	}
+	return lo, hi, nil
 }
 
 func checkOptions(opt Options) error {

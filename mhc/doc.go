@@ -42,7 +42,11 @@
 //
 // The head: (2n + n²)·nC multiply-adds forward, twice that backward (at n = 4,
 // C = 256: 24·1024). The projection: n² exponentials plus 40·n² operations
-// (Fixed-20) or a few n³ Newton steps (Exact); backward 40·n² (unrolled, with
-// the sweeps recomputed) or one n³ solve (implicit). The mixing itself is
-// done by hc.Layer. Nothing allocates in steady state.
+// (Fixed-20) or a few n³ Newton steps (Exact); backward 40·n² multiplies to
+// rebuild the sweeps from the tape's record (birkhoff.ProjectFixed keeps the
+// kernel and the 40 normalisation factors, 1 + n² + 40·n values per token)
+// plus 40·n² for the unrolled adjoint, or one n³ solve (implicit). With
+// float32 products (hc.Float32Products, on in float32 networks) the head's
+// three products run in float32. The mixing itself is done by hc.Layer.
+// Nothing allocates in steady state.
 package mhc

@@ -56,6 +56,9 @@ type Mixer struct {
 	BRes   *hc.Param
 	params []*hc.Param
 	maxDev atomic.Uint64 // math.Float64bits of the largest deviation seen
+	// fixedRec is the length of a token's birkhoff.ProjectFixed record in
+	// the tape: 0 unless the projection is Fixed and n > 1.
+	fixedRec int
 }
 
 var _ hc.Mixer = (*Mixer)(nil)
@@ -88,6 +91,9 @@ func New(cfg Config) (*Mixer, error) {
 		return nil, err
 	}
 	m := &Mixer{cfg: cfg, head: h}
+	if n > 1 && cfg.Projection.Method == birkhoff.Fixed {
+		m.fixedRec = birkhoff.FixedRecordLen(n, cfg.Projection.Iterations)
+	}
 	m.ARes, m.BRes = head.ResidualGate(n * n)
 	for i := range m.BRes.Value {
 		if i%(n+1) != 0 {
@@ -111,8 +117,10 @@ func (m *Mixer) Shape() (n, c int) { return m.cfg.N, m.cfg.C }
 // b_res. At n = 1, H_res = [1] and the last two are absent.
 func (m *Mixer) Params() []*hc.Param { return m.params }
 
-// TapeLen is the head's tape plus the logits H̃_res and the result H_res.
-func (m *Mixer) TapeLen() int { return m.head.TapeLen() + 2*m.cfg.N*m.cfg.N }
+// TapeLen is the head's tape plus the logits H̃_res and the result H_res,
+// and for Fixed (n > 1) the record of the sweeps that the unrolled backward
+// reads (birkhoff.FixedRecordLen: 1 + n² + 2·Iterations·n values).
+func (m *Mixer) TapeLen() int { return m.head.TapeLen() + 2*m.cfg.N*m.cfg.N + m.fixedRec }
 
 // MaxDeviation returns the largest max |row or column sum − 1| of any H_res
 // computed since the last ResetDeviation: 0 up to rounding for Exact, the
@@ -159,13 +167,16 @@ func (w *worker) Forward(pre, post, res, tape, x []float64) error {
 }
 
 // ForwardChunk is Forward for consecutive tokens (see hc.ChunkWorker). A
-// token's tape is the head's record, then H̃_res, then H_res.
+// token's tape is the head's record, then H̃_res, then H_res, then for Fixed
+// the record of its sweeps.
 func (w *worker) ForwardChunk(pre, post, res, tape, x []float64, tokens int) error {
 	m := w.m
 	n, nn := m.cfg.N, m.cfg.N*m.cfg.N
 	tl, ht := m.TapeLen(), m.head.TapeLen()
 	w.head.ForwardChunk(pre, post, tape, tl, x, tokens)
 	a := m.ARes.Value[0]
+	var worst float64
+	defer func() { m.noteDeviation(worst) }()
 	for t := range tokens {
 		h := res[t*nn : (t+1)*nn]
 		if n == 1 {
@@ -177,19 +188,27 @@ func (w *worker) ForwardChunk(pre, post, res, tape, x []float64, tokens int) err
 		for i, r := range m.head.Raw(rec) {
 			z[i] = a*r + m.BRes.Value[i]
 		}
-		st, err := w.ws.Project(h, z, m.cfg.Projection)
+		var st birkhoff.Stats
+		var err error
+		if m.fixedRec > 0 {
+			st, err = w.ws.ProjectFixed(h, rec[ht+2*nn:], z, m.cfg.Projection.Iterations)
+		} else {
+			st, err = w.ws.Project(h, z, m.cfg.Projection)
+		}
 		if err != nil {
 			return fmt.Errorf("mhc: token %d: H̃_res: %w", t, err)
 		}
-		copy(rec[ht+nn:], h)
-		m.noteDeviation(st.Deviation)
+		copy(rec[ht+nn:ht+2*nn], h)
+		if st.Deviation > worst { // as noteDeviation: a NaN is never noted
+			worst = st.Deviation
+		}
 	}
 	return nil
 }
 
 // Backward differentiates Forward: the implicit gradient for Exact and
-// Tolerance (from the stored H_res), the unrolled one for Fixed (the sweeps
-// are recomputed from the stored logits: cheaper than storing them).
+// Tolerance (from the stored H_res), the unrolled one for Fixed (from the
+// recorded sweeps, birkhoff.Workspace.BackwardFixed).
 func (w *worker) Backward(dx, x, tape, dpre, dpost, dres []float64) {
 	w.BackwardChunk(dx, x, tape, dpre, dpost, dres, 1)
 }
@@ -209,13 +228,10 @@ func (w *worker) BackwardChunk(dx, x, tape, dpre, dpost, dres []float64, tokens 
 			break
 		}
 		rec := tape[t*tl : (t+1)*tl]
-		z, p := rec[ht:ht+nn], rec[ht+nn:ht+2*nn]
+		p := rec[ht+nn : ht+2*nn]
 		g := dres[t*nn : (t+1)*nn]
-		if m.cfg.Projection.Method == birkhoff.Fixed {
-			if _, err := w.ws.Project(w.dz, z, m.cfg.Projection); err != nil {
-				panic(err) // z projected without error in Forward
-			}
-			w.ws.Backward(w.dz, g)
+		if m.fixedRec > 0 {
+			w.ws.BackwardFixed(w.dz, g, rec[ht+2*nn:])
 		} else {
 			w.ws.BackwardAt(w.dz, p, g)
 		}

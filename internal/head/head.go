@@ -20,16 +20,31 @@
 // Cost per token: (2n+k)·nC multiply-adds forward and twice that backward.
 // ForwardChunk and BackwardChunk do them as matrix products over a chunk of
 // tokens, which runs several times faster than token by token.
+//
+// # Float32 products
+//
+// SetFloat32Products(true) runs those three products (y = X·Φᵀ, ∂Φ += dyᵀ·X,
+// ∂X += dy·Φ) in float32 (gemm.Mul32), about twice as fast, on float32
+// copies of X and Φ, rounded by ForwardChunk and kept in the Worker for the
+// chunk's BackwardChunk (a stamp in the records tells it they are still
+// there; otherwise it rounds them again), and of dy. Their results are
+// widened back into the float64 records, the float64 private ∂Φ (at the
+// next chunk or at Flush, straight into Phi.Grad) and the float64 ∂X. The
+// RMSNorm, the sigmoids, the tapes and every parameter and gradient stay
+// float64: only the rounding of y and of the products' gradients changes,
+// to float32's (about 1e-7 relative).
 package head
 
 import (
 	"fmt"
 	"math"
+	"sync/atomic"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/floats"
 
 	"github.com/hyperconn/hyperconn/hc"
+	"github.com/hyperconn/hyperconn/internal/f32"
 	"github.com/hyperconn/hyperconn/internal/gemm"
 )
 
@@ -45,6 +60,8 @@ type Head struct {
 	Gates *hc.Param
 	// BPre and BPost are the biases b_pre, b_post (n each).
 	BPre, BPost *hc.Param
+	// single selects the float32 products (SetFloat32Products).
+	single bool
 }
 
 // New returns a head for n streams of width c and k raw residual logits,
@@ -76,11 +93,23 @@ func New(n, c, k, layer int) (*Head, error) {
 // Params returns phi, alpha, b_pre, b_post.
 func (h *Head) Params() []*hc.Param { return []*hc.Param{h.Phi, h.Gates, h.BPre, h.BPost} }
 
+// SetFloat32Products selects float32 (on) or float64 (off, the default)
+// matrix products for every Worker of h, with the contract of
+// hc.Float32Products: it takes effect from the next ForwardChunk and must
+// not be called between a chunk's forward and backward pass, nor while a
+// Worker runs. With it off the results are bit-identical to a head that
+// never had it on.
+func (h *Head) SetFloat32Products(on bool) { h.single = on }
+
+// Float32Products reports whether h runs its products in float32.
+func (h *Head) Float32Products() bool { return h.single }
+
 // K returns the number of raw residual logits.
 func (h *Head) K() int { return h.k }
 
-// TapeLen is the number of float64 a token's Forward records.
-func (h *Head) TapeLen() int { return 1 + 2*h.n + h.k + 2*h.n }
+// TapeLen is the number of float64 a token's Forward records: 1/rms, y
+// (2n+k), h_pre, h_post and a stamp (see ForwardChunk).
+func (h *Head) TapeLen() int { return 1 + 2*h.n + h.k + 2*h.n + 1 }
 
 // Worker is one goroutine's scratch and private gradients.
 type Worker struct {
@@ -91,6 +120,47 @@ type Worker struct {
 	gates [2]float64
 	bPre  []float64
 	bPost []float64
+	s     *single // float32 scratch, made at the first float32 chunk
+	// pend: s.dphi holds a float32 chunk's ∂Φ, not yet added into phi.
+	// Flush adds it straight into Phi.Grad.
+	pend bool
+}
+
+// single is a Worker's scratch for the float32 products. x holds a chunk's
+// X (tokens×nC) and, once ∂Φ is done, its ∂X; y holds yᵀ (r×tokens) or dy
+// (tokens×r).
+type single struct {
+	x, y      []float32 // grown to the largest chunk
+	phi, dphi []float32 // r×nC: Φ, and one chunk's ∂Φ
+	// stamp, when not 0, is that of the last float32 forward chunk, of
+	// tokens tokens, whose X and Φ x and phi still hold.
+	stamp  float64
+	tokens int
+}
+
+// stamps numbers the float32 forward chunks of every Worker, from 1: a
+// chunk writes its number into each token's record, so that its backward
+// pass can tell that the float32 X and Φ it needs are still in the
+// Worker's scratch, instead of rounding them again. (The float64 path
+// records 0.) A float64 holds the count exactly up to 2⁵³.
+var stamps atomic.Uint64
+
+// single32 returns w's float32 scratch for tokens tokens, growing it if
+// needed.
+func (w *Worker) single32(tokens int) *single {
+	h := w.h
+	nc, r := h.n*h.c, 2*h.n+h.k
+	if w.s == nil {
+		w.s = &single{phi: make([]float32, r*nc), dphi: make([]float32, r*nc)}
+	}
+	s := w.s
+	if len(s.x) < tokens*nc {
+		s.x = make([]float32, tokens*nc)
+	}
+	if len(s.y) < tokens*r {
+		s.y = make([]float32, tokens*r)
+	}
+	return s
 }
 
 // NewWorker returns a worker for h.
@@ -100,7 +170,8 @@ func (h *Head) NewWorker() *Worker {
 }
 
 // Forward writes h_pre (n), h_post (n) and the raw residual logits (k) of the
-// token x (n×C) and records tape (TapeLen values): 1/rms, y, h_pre, h_post.
+// token x (n×C) and records tape (TapeLen values): 1/rms, y, h_pre, h_post
+// and a stamp.
 func (w *Worker) Forward(pre, post, raw, tape, x []float64) {
 	w.ForwardChunk(pre, post, tape, len(tape), x, 1)
 	copy(raw, w.h.Raw(tape))
@@ -111,11 +182,34 @@ func (w *Worker) Forward(pre, post, raw, tape, x []float64) {
 // tokens×nC, and token t's record starts at tape[t·stride] (stride ≥
 // TapeLen, so that a mixer may keep its own record after the head's). The raw
 // logits stay in the records: see Raw.
+//
+// With float32 products, the chunk's float32 X and Φ stay in the Worker's
+// scratch for the chunk's BackwardChunk, and every record ends with a stamp
+// that identifies them; a float64 chunk stamps 0.
 func (w *Worker) ForwardChunk(pre, post, tape []float64, stride int, x []float64, tokens int) {
 	h := w.h
 	n, nc, r := h.n, h.n*h.c, 2*h.n+h.k
 	// y_t = x_t·Φᵀ into each record, then scaled by 1/rms_t.
-	gemm.Mul(blas.NoTrans, blas.Trans, tokens, r, nc, 1, x, nc, h.Phi.Value, nc, 0, tape[1:], stride)
+	var stamp float64
+	if h.single {
+		s := w.single32(tokens)
+		x32, y32 := s.x[:tokens*nc], s.y[:tokens*r]
+		f32.From64(x32, x[:tokens*nc])
+		f32.From64(s.phi, h.Phi.Value)
+		// yᵀ = Φ·Xᵀ: OpenBLAS's Sgemm runs X·Φᵀ 2× slower when 2n+k is
+		// not a multiple of 16.
+		gemm.Mul32(blas.NoTrans, blas.Trans, r, tokens, nc, 1, s.phi, nc, x32, nc, 0, y32, tokens)
+		for t := range tokens {
+			y := tape[t*stride+1 : t*stride+1+r]
+			for j := range y {
+				y[j] = float64(y32[j*tokens+t])
+			}
+		}
+		stamp = float64(stamps.Add(1))
+		s.stamp, s.tokens = stamp, tokens
+	} else {
+		gemm.Mul(blas.NoTrans, blas.Trans, tokens, r, nc, 1, x, nc, h.Phi.Value, nc, 0, tape[1:], stride)
+	}
 	ap, aq := h.Gates.Value[0], h.Gates.Value[1]
 	for t := range tokens {
 		xt := x[t*nc : (t+1)*nc]
@@ -131,6 +225,7 @@ func (w *Worker) ForwardChunk(pre, post, tape []float64, stride int, x []float64
 		}
 		copy(rec[1+r:], p)
 		copy(rec[1+r+n:], q)
+		rec[1+r+2*n] = stamp
 	}
 }
 
@@ -178,6 +273,13 @@ func (w *Worker) BackwardChunk(dx, x, tape []float64, stride int, dpre, dpost, d
 	// ∂Φ += dysᵀ·X and ∂X += dys·Φ, one product each for the chunk. The
 	// first chunk after a Flush overwrites the private ∂Φ instead of
 	// adding to zeros, so that Flush need not clear it.
+	if h.single {
+		w.backward32(dx, x, tape, stride, tokens)
+		return
+	}
+	if w.pend {
+		w.widen()
+	}
 	beta := 1.0
 	if w.fresh {
 		beta, w.fresh = 0, false
@@ -186,9 +288,55 @@ func (w *Worker) BackwardChunk(dx, x, tape []float64, stride int, dpre, dpost, d
 	gemm.Mul(blas.NoTrans, blas.NoTrans, tokens, nc, r, 1, w.dy, r, h.Phi.Value, nc, 1, dx, nc)
 }
 
+// backward32 is the end of BackwardChunk with float32 products: ∂Φ and ∂X
+// of the chunk from w.dy, rounded to float32 as are X and Φ, each product
+// accumulated in float32 and its result widened into w.phi (at the next
+// chunk or Flush) and dx. X and Φ are rounded again unless every record of
+// the chunk carries the stamp of the forward chunk whose copies the
+// scratch still holds.
+func (w *Worker) backward32(dx, x, tape []float64, stride, tokens int) {
+	h := w.h
+	nc, r := h.n*h.c, 2*h.n+h.k
+	s := w.single32(tokens)
+	x32, dy32 := s.x[:tokens*nc], s.y[:tokens*r]
+	f32.From64(dy32, w.dy[:tokens*r])
+	kept := s.stamp != 0 && s.tokens == tokens
+	for t := 0; kept && t < tokens; t++ {
+		kept = tape[t*stride+r+2*h.n+1] == s.stamp
+	}
+	if !kept {
+		f32.From64(x32, x[:tokens*nc])
+		f32.From64(s.phi, h.Phi.Value)
+	}
+	if w.pend {
+		w.widen()
+	}
+	gemm.Mul32(blas.Trans, blas.NoTrans, r, nc, tokens, 1, dy32, r, x32, nc, 0, s.dphi, nc)
+	w.pend = true
+	// ∂X overwrites X's scratch, whose stamp no record will match again.
+	s.stamp = 0
+	gemm.Mul32(blas.NoTrans, blas.NoTrans, tokens, nc, r, 1, dy32, r, s.phi, nc, 0, x32, nc)
+	f32.AddTo64(dx[:tokens*nc], x32)
+}
+
+// widen adds the pending float32 ∂Φ into the private float64 one.
+func (w *Worker) widen() {
+	if w.fresh {
+		f32.To64(w.phi, w.s.dphi)
+		w.fresh = false
+	} else {
+		f32.AddTo64(w.phi, w.s.dphi)
+	}
+	w.pend = false
+}
+
 // Flush adds the private gradients into the Params' Grad and zeroes them.
 func (w *Worker) Flush() {
 	h := w.h
+	if w.pend {
+		f32.AddTo64(h.Phi.Grad, w.s.dphi)
+		w.pend = false
+	}
 	if !w.fresh {
 		floats.Add(h.Phi.Grad, w.phi)
 		w.fresh = true

@@ -128,3 +128,167 @@ func TestAllocs(t *testing.T) {
 		t.Errorf("%v allocs per token, want 0", a)
 	}
 }
+
+// float32Tol bounds the relative gap between float32 and float64 products
+// in the head alone: y = x̂·Φ summed over nC = 64 float32 terms is accurate
+// to a few times 1e-7 of its largest term.
+const float32Tol = 1e-6
+
+// chunkRun is one worker's forward and backward pass over a chunk.
+type chunkRun struct {
+	pre, post, tape, dx []float64
+	grads               [][]float64
+}
+
+// runChunk runs w over tokens tokens of x with upstream gradients gp, gq,
+// gr and flushes it into h's zeroed gradients.
+func runChunk(h *Head, w *Worker, x, gp, gq, gr []float64, tokens int) chunkRun {
+	n, tl := h.n, h.TapeLen()
+	r := chunkRun{pre: make([]float64, tokens*n), post: make([]float64, tokens*n),
+		tape: make([]float64, tokens*tl), dx: make([]float64, len(x))}
+	w.ForwardChunk(r.pre, r.post, r.tape, tl, x, tokens)
+	w.BackwardChunk(r.dx, x, r.tape, tl, gp, gq, gr, tokens)
+	for _, p := range h.Params() {
+		clear(p.Grad)
+	}
+	w.Flush()
+	for _, p := range h.Params() {
+		r.grads = append(r.grads, append([]float64(nil), p.Grad...))
+	}
+	return r
+}
+
+// TestFloat32Products checks SetFloat32Products: the results agree with
+// float64 products within float32Tol; turned off again, they are
+// bit-identical to a head that never had it on; a backward pass whose
+// chunk is no longer in the worker's float32 scratch (another chunk was
+// forwarded since) rounds X and Φ again and gives, bit for bit, what a
+// fresh worker gives; several chunks between Flushes add up.
+func TestFloat32Products(t *testing.T) {
+	const n, c, k, tokens = 4, 16, 16, 9
+	rnd := rand.New(rand.NewPCG(3, 4))
+	h, err := New(n, c, k, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range h.Params() {
+		for i := range p.Value {
+			p.Value[i] += 0.5 * rnd.NormFloat64()
+		}
+	}
+	randv := func(m int) []float64 {
+		v := make([]float64, m)
+		for i := range v {
+			v[i] = rnd.NormFloat64()
+		}
+		return v
+	}
+	x, x2 := randv(tokens*n*c), randv(tokens*n*c)
+	gp, gq, gr := randv(tokens*n), randv(tokens*n), randv(tokens*k)
+
+	r64 := runChunk(h, h.NewWorker(), x, gp, gq, gr, tokens)
+	h.SetFloat32Products(true)
+	w := h.NewWorker()
+	r32 := runChunk(h, w, x, gp, gq, gr, tokens)
+	pairs := [][2][]float64{{r32.pre, r64.pre}, {r32.post, r64.post}, {r32.dx, r64.dx}}
+	for i := range r32.grads {
+		pairs = append(pairs, [2][]float64{r32.grads[i], r64.grads[i]})
+	}
+	for i, p := range pairs {
+		var d, s float64
+		for j := range p[0] {
+			d = math.Max(d, math.Abs(p[0][j]-p[1][j]))
+			s = math.Max(s, math.Abs(p[1][j]))
+		}
+		if d > float32Tol*s || d == 0 && i == 2 {
+			t.Errorf("result %d: float32 products differ from float64 by %.3g, scale %.3g", i, d, s)
+		}
+	}
+
+	// Forward x2 on w, then backward x's chunk from a tape recorded by
+	// another worker: w must round x and Φ again.
+	other := h.NewWorker()
+	tl := h.TapeLen()
+	tape := make([]float64, tokens*tl)
+	other.ForwardChunk(make([]float64, tokens*n), make([]float64, tokens*n), tape, tl, x, tokens)
+	w.ForwardChunk(make([]float64, tokens*n), make([]float64, tokens*n), make([]float64, tokens*tl), tl, x2, tokens)
+	dx := make([]float64, len(x))
+	w.BackwardChunk(dx, x, tape, tl, gp, gq, gr, tokens)
+	for _, p := range h.Params() {
+		clear(p.Grad)
+	}
+	w.Flush()
+	if !bitsEqual(dx, r32.dx) || !bitsEqual(h.Phi.Grad, r32.grads[0]) {
+		t.Error("a backward pass after another chunk's forward differs from a fresh worker's")
+	}
+
+	// Two chunks before one Flush: the gradients are the sum of both.
+	for _, p := range h.Params() {
+		clear(p.Grad)
+	}
+	r2 := runChunk(h, h.NewWorker(), x2, gp, gq, gr, tokens)
+	ws := h.NewWorker()
+	for _, xs := range [][]float64{x, x2} {
+		tape := make([]float64, tokens*tl)
+		ws.ForwardChunk(make([]float64, tokens*n), make([]float64, tokens*n), tape, tl, xs, tokens)
+		ws.BackwardChunk(make([]float64, len(xs)), xs, tape, tl, gp, gq, gr, tokens)
+	}
+	for _, p := range h.Params() {
+		clear(p.Grad)
+	}
+	ws.Flush()
+	for i, p := range h.Params() {
+		for j, v := range p.Grad {
+			if want := r32.grads[i][j] + r2.grads[i][j]; math.Abs(v-want) > 1e-14*math.Max(1, math.Abs(want)) {
+				t.Fatalf("two chunks: gradient of %s[%d] = %v, want %v", p.Name, j, v, want)
+			}
+		}
+	}
+
+	h.SetFloat32Products(false)
+	again := runChunk(h, w, x, gp, gq, gr, tokens)
+	for i, p := range [][2][]float64{{again.pre, r64.pre}, {again.post, r64.post}, {again.tape, r64.tape}, {again.dx, r64.dx}} {
+		if !bitsEqual(p[0], p[1]) {
+			t.Errorf("result %d: float64 products after float32 ones are not bit-identical", i)
+		}
+	}
+	for i := range again.grads {
+		if !bitsEqual(again.grads[i], r64.grads[i]) {
+			t.Errorf("gradient %d: float64 products after float32 ones are not bit-identical", i)
+		}
+	}
+}
+
+func bitsEqual(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestAllocsFloat32 checks that a steady-state chunk with float32 products
+// allocates nothing, whether or not its float32 scratch is reused.
+func TestAllocsFloat32(t *testing.T) {
+	const n, c, k, tokens = 4, 8, 16, 5
+	h, _ := New(n, c, k, 0)
+	h.SetFloat32Products(true)
+	w := h.NewWorker()
+	tl := h.TapeLen()
+	x := make([]float64, tokens*n*c)
+	pre, post, raw, tape, dx := make([]float64, tokens*n), make([]float64, tokens*n), make([]float64, tokens*k), make([]float64, tokens*tl), make([]float64, tokens*n*c)
+	step := func() {
+		w.ForwardChunk(pre, post, tape, tl, x, tokens)
+		w.BackwardChunk(dx, x, tape, tl, pre, post, raw, tokens)
+		w.BackwardChunk(dx, x, tape, tl, pre, post, raw, tokens) // scratch no longer holds X
+		w.Flush()
+	}
+	step()
+	if a := testing.AllocsPerRun(10, step); a != 0 {
+		t.Errorf("%v allocs per chunk, want 0", a)
+	}
+}

@@ -96,11 +96,12 @@
 //
 // Per token the frame costs (n² + 2n)·C multiply-adds forward and
 // (2n² + 4n)·C backward, plus the mixer's. Static HC adds O(n²) per token;
-// dynamic HC about (n + 4)·C per stream forward (norm, W_beta, W_m, W_r) and
-// twice that backward, its projections computed for a whole token range by
-// one matrix product (its worker is a ChunkWorker; so are the mHC family's
-// and sHC's). A measured comparison with Residual, branch included, is in
-// the package benchmarks (BenchmarkLayer).
+// dynamic HC (n + 3)·C per stream forward (the norm's sum of squares and the
+// n + 2 projections, in one pass over the stream) and twice that backward,
+// in the AVX kernels of internal/f64 (its worker is a ChunkWorker; so are
+// the mHC family's and sHC's, which use matrix products). A measured
+// comparison with Residual, branch included, is in the package benchmarks
+// (BenchmarkLayer); BenchmarkChunk times dynamic HC's own part.
 //
 // The frame's multiply-adds run in kernels that pass over the columns once
 // for several streams: assembly for n = 4 on amd64 with AVX (the build tag

@@ -98,7 +98,7 @@ func New(cfg Config) (*HC, error) {
 		h.sBeta = newParam("s_beta", 1, true)
 		h.sAlpha.Value[0] = ScaleInit
 		h.sBeta.Value[0] = ScaleInit
-		h.tapeLen = 3*n + n*n
+		h.tapeLen = 3*n + n*n + n*(n+2)
 	}
 	return h, nil
 }
@@ -113,8 +113,9 @@ func (h *HC) Shape() (n, c int) { return h.n, h.c }
 // W_beta, W_m, W_r, s_alpha, s_beta.
 func (h *HC) Params() []*Param { return h.params }
 
-// TapeLen implements Mixer: 0 for static HC; 3n + n² for dynamic HC (the
-// inverse RMS of each stream and the n + n + n² activations).
+// TapeLen implements Mixer: 0 for static HC; 3n + n² + n(n+2) for dynamic
+// HC (the inverse RMS of each stream, the n + n + n² activations and the
+// n(n+2) logits).
 func (h *HC) TapeLen() int { return h.tapeLen }
 
 // NewWorker implements Mixer.
@@ -122,30 +123,27 @@ func (h *HC) NewWorker() Worker {
 	w := &hcWorker{h: h, grads: make([][]float64, len(h.params))}
 	for i, p := range h.params {
 		if h.dynamic && (p == h.wb || p == h.wm || p == h.wr) {
-			continue // accumulated in gw, C×(n+2), by BackwardChunk
+			continue // accumulated in gwt, (n+2)×C, by BackwardChunk
 		}
 		w.grads[i] = make([]float64, len(p.Value))
 	}
 	if h.dynamic {
 		m := h.n + 2
-		w.wcat = make([]float64, h.c*m)
-		w.gw = make([]float64, h.c*m)
-		w.grow(1)
+		w.wt = make([]float64, m*h.c)
+		w.gwt = make([]float64, m*h.c)
+		w.g = make([]float64, h.n*m)
 	}
 	return w
 }
 
 // hcWorker computes HC coefficients for one goroutine. For dynamic HC it
-// works on chunks of tokens (see hc_chunk.go): the n streams of every token
-// of a chunk are the rows of one matrix X̄, projected by one product.
+// works on chunks of tokens (see hc_chunk.go), one stream at a time.
 type hcWorker struct {
 	h        *HC
 	grads    [][]float64 // private gradients, in Params order (nil for W_beta, W_m, W_r)
-	xbar     []float64   // X̄: tokens·n normalised streams, tokens·n×C
-	dxbar    []float64   // ∂L/∂X̄, tokens·n×C
-	z        []float64   // logits Z = X̄·W, then ∂L/∂Z; tokens·n×(n+2)
-	wcat     []float64   // W = [W_beta W_m W_r], C×(n+2)
-	gw       []float64   // private ∂L/∂W, C×(n+2); holds nothing while !gradsSet
+	wt       []float64   // Wᵀ = [W_beta W_m W_r]ᵀ, (n+2)×C
+	gwt      []float64   // private ∂L/∂Wᵀ, (n+2)×C; holds nothing while !gradsSet
+	g        []float64   // ρ·∂L/∂z of the n streams of one token, n×(n+2)
 	gradsSet bool
 }
 
@@ -191,14 +189,17 @@ func (w *hcWorker) Flush() {
 		clear(g)
 	}
 	if h.dynamic {
-		n, m := h.n, h.n+2
+		n, c := h.n, h.c
 		gb, gm, gr := h.wb.Grad, h.wm.Grad, h.wr.Grad
-		for k := range h.c {
-			row := w.gw[k*m : (k+1)*m]
-			gb[k] += row[0]
-			gm[k] += row[1]
-			for j := range n {
-				gr[k*n+j] += row[2+j]
+		for k, v := range w.gwt[:c] {
+			gb[k] += v
+		}
+		for k, v := range w.gwt[c : 2*c] {
+			gm[k] += v
+		}
+		for j := range n {
+			for k, v := range w.gwt[(2+j)*c : (3+j)*c] {
+				gr[k*n+j] += v
 			}
 		}
 	}

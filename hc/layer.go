@@ -3,6 +3,7 @@ package hc
 import (
 	"fmt"
 
+	"github.com/hyperconn/hyperconn/internal/f64"
 	"github.com/hyperconn/hyperconn/internal/gemm"
 )
 
@@ -167,12 +168,12 @@ func (l *Layer) Pre(dst, x []float64, tokens int) error {
 	if tokens < 0 || len(x) != tokens*n*c || len(dst) != tokens*c {
 		shapePanic("Pre: tokens=%d n=%d C=%d: len(x)=%d len(dst)=%d", tokens, n, c, len(x), len(dst))
 	}
-	l.stage, l.tokens, l.chunks = stageEmpty, 0, 0
-	if err := checkFinite("x", x); err != nil {
-		return err
-	}
+	l.stage = stageEmpty
 	l.grow(tokens)
-	copy(l.x, x)
+	if !f64.CopyFinite(l.x, x) { // copy and check in one pass
+		l.tokens, l.chunks = 0, 0
+		return checkFinite("x", x)
+	}
 	l.run(opCoef)
 	for k := range l.chunks {
 		if err := l.errs[k]; err != nil {
@@ -348,34 +349,45 @@ func (l *Layer) runChunk(k int) {
 	}
 }
 
-// coefChunk computes and checks the coefficients of tokens [lo, hi).
+// coefChunk computes and checks the coefficients of tokens [lo, hi). It
+// reports the first error in token order: a Worker's, or a non-finite
+// coefficient (h_pre, then h_post, then H_res of a token).
 func (l *Layer) coefChunk(k, lo, hi int) error {
 	n, c, tl := l.n, l.c, l.tapeLen
 	w := l.workers[k]
+	end, werr := hi, error(nil) // the tokens computed, and the error that stopped them
 	if cw, ok := w.(ChunkWorker); ok {
 		err := cw.ForwardChunk(l.pre[lo*n:hi*n], l.post[lo*n:hi*n], l.res[lo*n*n:hi*n*n],
 			l.tape[lo*tl:hi*tl], l.x[lo*n*c:hi*n*c], hi-lo)
 		if err != nil {
 			return fmt.Errorf("hc: tokens %d to %d: %w", lo, hi-1, err)
 		}
-	}
-	for t := lo; t < hi; t++ {
-		pre, post, res := l.pre[t*n:(t+1)*n], l.post[t*n:(t+1)*n], l.res[t*n*n:(t+1)*n*n]
-		if _, ok := w.(ChunkWorker); !ok {
-			if err := w.Forward(pre, post, res, l.tape[t*tl:(t+1)*tl], l.x[t*n*c:(t+1)*n*c]); err != nil {
-				return fmt.Errorf("hc: token %d: %w", t, err)
+	} else {
+		for t := lo; t < hi; t++ {
+			err := w.Forward(l.pre[t*n:(t+1)*n], l.post[t*n:(t+1)*n], l.res[t*n*n:(t+1)*n*n],
+				l.tape[t*tl:(t+1)*tl], l.x[t*n*c:(t+1)*n*c])
+			if err != nil {
+				end, werr = t, fmt.Errorf("hc: token %d: %w", t, err)
+				break
 			}
 		}
+	}
+	// One scan of the whole range; only a failure looks token by token.
+	if f64.AllFinite(l.pre[lo*n:end*n]) && f64.AllFinite(l.post[lo*n:end*n]) &&
+		f64.AllFinite(l.res[lo*n*n:end*n*n]) {
+		return werr
+	}
+	for t := lo; t < end; t++ {
 		for _, s := range [...]struct {
 			name string
 			v    []float64
-		}{{"h_pre", pre}, {"h_post", post}, {"H_res", res}} {
+		}{{"h_pre", l.pre[t*n : (t+1)*n]}, {"h_post", l.post[t*n : (t+1)*n]}, {"H_res", l.res[t*n*n : (t+1)*n*n]}} {
 			if err := checkFinite(s.name, s.v); err != nil {
 				return fmt.Errorf("hc: token %d: %w", t, err)
 			}
 		}
 	}
-	return nil
+	return werr
 }
 
 // readToken writes token t's branch input h_pre·X.

@@ -1,6 +1,7 @@
 // Package f64 holds the float64 element-wise kernels of a training step:
 // the AdamW update of the float64 parameters (the mixers', and every
-// parameter of a float64 model) and the finiteness scan of a slice.
+// parameter of a float64 model), the finiteness scan of a slice, and the
+// row kernels of small products (rows.go).
 //
 // AdamW has a pure-Go twin, AdamWGo, that defines its result; on amd64 with
 // AVX2 AdamW runs assembly that evaluates the same operations in the same
@@ -75,10 +76,38 @@ func AdamWGo(val, grad, m, v []float64, c *AdamWConsts) {
 
 // AllFinite reports whether no element of s is NaN or ±Inf. It is
 // branch-free: v·0 is ±0 for a finite v and NaN otherwise, and a sum of
-// zeros is zero; four running sums keep it off a single dependency chain.
+// zeros is zero; several running sums keep it off a single dependency
+// chain (sixteen, in four AVX registers, where HasAVX).
 func AllFinite(s []float64) bool {
-	var a0, a1, a2, a3 float64
+	return finite(nil, s)
+}
+
+// CopyFinite copies src into dst, like copy, and reports whether no
+// element of src is NaN or ±Inf, in one pass. It panics with ErrShape if
+// the lengths differ.
+func CopyFinite(dst, src []float64) bool {
+	if len(dst) != len(src) {
+		panic(ErrShape)
+	}
+	return finite(dst, src)
+}
+
+// finite is AllFinite(s), copying s into dst unless dst is nil.
+func finite(dst, s []float64) bool {
+	var a0 float64
 	i := 0
+	if HasAVX && len(s) >= 16 {
+		i = len(s) &^ 15
+		var pd *float64
+		if dst != nil {
+			pd = &dst[:i][0]
+		}
+		a0 = finiteAVX(pd, &s[0], i)
+	}
+	if dst != nil {
+		copy(dst[i:], s[i:])
+	}
+	var a1, a2, a3 float64
 	for ; i+4 <= len(s); i += 4 {
 		a0 += s[i] * 0
 		a1 += s[i+1] * 0

@@ -1,6 +1,7 @@
 package f64
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -53,29 +54,46 @@ func TestAdamWFormula(t *testing.T) {
 	}
 }
 
+// TestAllFinite checks AllFinite and CopyFinite, with the assembly (where
+// HasAVX) and without, at lengths around the blocks of 4 and 16: every
+// position of a NaN or an infinity is detected, extremes are finite, and
+// CopyFinite copies whatever it reports.
 func TestAllFinite(t *testing.T) {
-	for _, k := range []int{0, 1, 3, 4, 5, 8, 13, 64} {
-		s := make([]float64, k)
-		for i := range s {
-			s[i] = float64(i) - 3.5
-		}
-		if !AllFinite(s) {
-			t.Fatalf("len %d: finite slice reported not finite", k)
-		}
-		for i := range s {
-			for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
-				old := s[i]
-				s[i] = bad
-				if AllFinite(s) {
-					t.Fatalf("len %d: %v at %d not detected", k, bad, i)
-				}
-				s[i] = old
+	avx := HasAVX
+	defer func() { HasAVX = avx }()
+	for _, useAVX := range []bool{false, avx} {
+		HasAVX = useAVX
+		for _, k := range []int{0, 1, 3, 4, 5, 8, 13, 15, 16, 17, 31, 32, 33, 64, 70} {
+			s := make([]float64, k)
+			for i := range s {
+				s[i] = float64(i) - 3.5
 			}
-		}
-		if k > 0 {
-			s[0], s[k-1] = math.MaxFloat64, -math.SmallestNonzeroFloat64
 			if !AllFinite(s) {
-				t.Fatalf("len %d: ±MaxFloat64 and subnormals reported not finite", k)
+				t.Fatalf("avx=%v len %d: finite slice reported not finite", useAVX, k)
+			}
+			check := func(want bool, what string) {
+				t.Helper()
+				dst := make([]float64, k)
+				if a, c := AllFinite(s), CopyFinite(dst, s); a != want || c != want {
+					t.Fatalf("avx=%v len %d: %s: AllFinite %v, CopyFinite %v, want %v", useAVX, k, what, a, c, want)
+				}
+				for i := range s {
+					if math.Float64bits(dst[i]) != math.Float64bits(s[i]) {
+						t.Fatalf("avx=%v len %d: %s: CopyFinite wrote %v at %d, want %v", useAVX, k, what, dst[i], i, s[i])
+					}
+				}
+			}
+			for i := range s {
+				for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+					old := s[i]
+					s[i] = bad
+					check(false, fmt.Sprintf("%v at %d", bad, i))
+					s[i] = old
+				}
+			}
+			if k > 0 {
+				s[0], s[k-1] = math.MaxFloat64, -math.SmallestNonzeroFloat64
+				check(true, "±MaxFloat64 and subnormals")
 			}
 		}
 	}
@@ -100,5 +118,35 @@ func BenchmarkAdamW(b *testing.B) {
 			AdamWGo(val, g, m, v, c)
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*k), "ns/elem")
+	})
+}
+
+// BenchmarkFinite times the scan and copy of a Layer's streams in a step of
+// the depth-32 network (64 tokens, n = 4, C = 128): AllFinite then copy
+// with the pure-Go scan (impl=old, as before CopyFinite) and CopyFinite.
+func BenchmarkFinite(b *testing.B) {
+	const k = 64 * 4 * 128
+	src, dst := make([]float64, k), make([]float64, k)
+	for i := range src {
+		src[i] = float64(i%13) - 6
+	}
+	avx := HasAVX
+	defer func() { HasAVX = avx }()
+	b.Run("impl=old", func(b *testing.B) {
+		HasAVX = false
+		for b.Loop() {
+			if !AllFinite(src) {
+				b.Fatal("not finite")
+			}
+			copy(dst, src)
+		}
+	})
+	b.Run("impl=new", func(b *testing.B) {
+		HasAVX = avx
+		for b.Loop() {
+			if !CopyFinite(dst, src) {
+				b.Fatal("not finite")
+			}
+		}
 	})
 }

@@ -18,7 +18,15 @@ import "math"
 // fixed4 writes into p the Fixed projection of the logits z with as many
 // sweeps as rec records, recording into rec, and returns its Deviation.
 func fixed4(p *[16]float64, rec []float64, z *[16]float64) float64 {
-	// shift(true): subtract each column's maximum, exponentiate.
+	kernel4(p, z)
+	rec[0] = recScaling
+	copy(rec[1:17], p[:])
+	sweeps4(p, rec[17:])
+	return deviation4(p)
+}
+
+// kernel4 is shift(true) at n = 4: it sets p to exp(z − column max).
+func kernel4(p, z *[16]float64) {
 	m0 := z[0]
 	m1 := z[1]
 	m2 := z[2]
@@ -75,9 +83,10 @@ func fixed4(p *[16]float64, rec []float64, z *[16]float64) float64 {
 	p[13] = math.Exp(z[13] - m1)
 	p[14] = math.Exp(z[14] - m2)
 	p[15] = math.Exp(z[15] - m3)
-	rec[0] = recScaling
-	copy(rec[1:17], p[:])
-	sweeps4(p, rec[17:])
+}
+
+// deviation4 is Deviation at n = 4.
+func deviation4(p *[16]float64) float64 {
 	// Deviation: rows, then columns.
 	var dev float64
 	dev = max(dev, math.Abs((((p[0]+p[1])+p[2])+p[3])-1))

@@ -19,3 +19,16 @@ func sweeps4AVX2(a *[16]float64, f *float64, t int)
 //
 //go:noescape
 func unroll4AVX2(grad *[16]float64, k, hist *float64, t int)
+
+// sweepsQuadAVX2 is sweepsQuadGo for t ≥ 1 sweeps on the four matrices of a
+// (structure of arrays), writing 8·t factors at f[l] for matrix l.
+//
+//go:noescape
+func sweepsQuadAVX2(a *[64]float64, f *[4]*float64, t int)
+
+// unrollQuadAVX2 is unrollQuadGo for t ≥ 1 sweeps on the four gradients
+// of grad (structure of arrays): k[l] points at matrix l's kernel (rec[1], followed
+// by its 8·t factors) and hist at 64·(2t+1) values of scratch.
+//
+//go:noescape
+func unrollQuadAVX2(grad *[64]float64, k *[4]*float64, hist *float64, t int)

@@ -31,6 +31,7 @@ type Workspace[F Float] struct {
 	hist []float64 // Fixed: the matrix after each of the 2·sweeps steps
 
 	fhist []float64 // ProjectFixed and BackwardFixed: scratch iterates
+	qhist []float64 // BackwardFixed4: scratch iterates of four matrices
 
 	// Newton and implicit-backward scratch.
 	u, r, c, grad, step, trial, diag []float64

@@ -146,7 +146,7 @@ func (m *Mixer) noteDeviation(d float64) {
 func (m *Mixer) NewWorker() hc.Worker {
 	n := m.cfg.N
 	return &worker{m: m, head: m.head.NewWorker(), ws: birkhoff.NewWorkspace[float64](n),
-		dz: make([]float64, n*n), draw: make([]float64, n*n), bRes: make([]float64, n*n)}
+		dz: make([]float64, n*n), dz4: make([]float64, 4*n*n), draw: make([]float64, n*n), bRes: make([]float64, n*n)}
 }
 
 type worker struct {
@@ -154,6 +154,7 @@ type worker struct {
 	head *head.Worker
 	ws   *birkhoff.Workspace[float64]
 	dz   []float64
+	dz4  []float64 // four tokens' dz for BackwardFixed4
 	draw []float64 // tokens×n², grown to the largest chunk
 	aRes float64   // private ∂L/∂α_res
 	bRes []float64
@@ -177,7 +178,28 @@ func (w *worker) ForwardChunk(pre, post, res, tape, x []float64, tokens int) err
 	a := m.ARes.Value[0]
 	var worst float64
 	defer func() { m.noteDeviation(worst) }()
-	for t := range tokens {
+	t := 0
+	if n == 4 && m.fixedRec > 0 {
+		// Four tokens at once (birkhoff.Workspace.ProjectFixed4).
+		for ; t+4 <= tokens; t += 4 {
+			var h, z, rec [4][]float64
+			for l := range 4 {
+				h[l], z[l], rec[l] = w.logits(res, tape, t+l)
+			}
+			st, k, err := w.ws.ProjectFixed4(h, rec, z, m.cfg.Projection.Iterations)
+			for l := range k {
+				r := tape[(t+l)*tl : (t+l+1)*tl]
+				copy(r[ht+nn:ht+2*nn], h[l])
+				if st[l].Deviation > worst {
+					worst = st[l].Deviation
+				}
+			}
+			if err != nil {
+				return fmt.Errorf("mhc: token %d: H̃_res: %w", t+k, err)
+			}
+		}
+	}
+	for ; t < tokens; t++ {
 		h := res[t*nn : (t+1)*nn]
 		if n == 1 {
 			h[0] = 1
@@ -223,7 +245,24 @@ func (w *worker) BackwardChunk(dx, x, tape, dpre, dpost, dres []float64, tokens 
 		w.draw = make([]float64, tokens*k)
 	}
 	a := m.ARes.Value[0]
-	for t := range tokens {
+	t := 0
+	if n == 4 && m.fixedRec > 0 {
+		// Four tokens at once (birkhoff.Workspace.BackwardFixed4).
+		for ; t+4 <= tokens; t += 4 {
+			var dz, g, rec [4][]float64
+			for l := range 4 {
+				r := tape[(t+l)*tl : (t+l+1)*tl]
+				dz[l] = w.dz4[l*nn : (l+1)*nn]
+				g[l] = dres[(t+l)*nn : (t+l+1)*nn]
+				rec[l] = r[ht+2*nn:]
+			}
+			w.ws.BackwardFixed4(dz, g, rec)
+			for l := range 4 {
+				w.chain(t+l, tape[(t+l)*tl:(t+l+1)*tl], dz[l], a)
+			}
+		}
+	}
+	for ; t < tokens; t++ {
 		if n == 1 {
 			break
 		}
@@ -235,16 +274,36 @@ func (w *worker) BackwardChunk(dx, x, tape, dpre, dpost, dres []float64, tokens 
 		} else {
 			w.ws.BackwardAt(w.dz, p, g)
 		}
-		// z = α·raw + b: ∂α = Σ dz·raw, ∂b = dz, ∂raw = α·dz.
-		draw := w.draw[t*k : (t+1)*k]
-		for i, r := range m.head.Raw(rec) {
-			d := w.dz[i]
-			w.aRes += d * r
-			w.bRes[i] += d
-			draw[i] = a * d
-		}
+		w.chain(t, rec, w.dz, a)
 	}
 	w.head.BackwardChunk(dx, x, tape, tl, dpre, dpost, w.draw, tokens)
+}
+
+// logits computes token t's H̃_res = α·raw + b_res into its tape and returns
+// the slices of H_res (in res), H̃_res and the Fixed record.
+func (w *worker) logits(res, tape []float64, t int) (h, z, rec []float64) {
+	m := w.m
+	nn, tl, ht := m.cfg.N*m.cfg.N, m.TapeLen(), m.head.TapeLen()
+	r := tape[t*tl : (t+1)*tl]
+	z = r[ht : ht+nn]
+	a := m.ARes.Value[0]
+	for i, v := range m.head.Raw(r) {
+		z[i] = a*v + m.BRes.Value[i]
+	}
+	return res[t*nn : (t+1)*nn], z, r[ht+2*nn:]
+}
+
+// chain takes token t's ∂L/∂H̃_res = dz (rec its tape) through
+// z = α·raw + b: ∂α = Σ dz·raw, ∂b = dz, ∂raw = α·dz.
+func (w *worker) chain(t int, rec, dz []float64, a float64) {
+	k := w.m.head.K()
+	draw := w.draw[t*k : (t+1)*k]
+	for i, r := range w.m.head.Raw(rec) {
+		d := dz[i]
+		w.aRes += d * r
+		w.bRes[i] += d
+		draw[i] = a * d
+	}
 }
 
 // Flush adds the private gradients into the Params.

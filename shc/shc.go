@@ -193,6 +193,9 @@ func (m *Mixer) NewWorker() hc.Worker {
 	}
 	if m.structural {
 		w.sphere = spectral.NewSphere[float64](n)
+		if n == 4 {
+			w.s4 = newSphere4()
+		}
 		w.zu, w.zv = make([]float64, m.l), make([]float64, m.l)
 		w.dzu, w.dzv, w.dsig = make([]float64, m.l), make([]float64, m.l), make([]float64, m.m)
 		w.gbU, w.gbV, w.gbS = make([]float64, m.l), make([]float64, m.l), make([]float64, m.m)

@@ -13,7 +13,10 @@ import (
 // worker is one goroutine's scratch and private gradients. The spectral
 // workspaces keep only the last token's forward state, so Backward recomputes
 // the token's forward from the tape (bit-identical, it is the same
-// computation on the same values) before differentiating it.
+// computation on the same values) before differentiating it. At n = 4 the
+// structural form takes sphere4's fixed-size path for tokens in its domain
+// (every |z| < 1, |σ| ≤ 1), which equals spectral.Sphere's results and whose
+// backward recomputes only the two Cayley transforms, not H.
 //
 // The head's projections run as matrix products over a chunk of tokens
 // (ForwardChunk, BackwardChunk); the map from the raw logits to H_res and
@@ -28,6 +31,7 @@ type worker struct {
 
 	// Structural form.
 	sphere         *spectral.Sphere[float64]
+	s4             *sphere4 // n = 4: the fast path of sphere4's domain, else nil
 	zu, zv         []float64
 	dzu, dzv, dsig []float64
 	gbU, gbV, gbS  []float64 // private ∂L/∂b_U, b_V, b_sigma
@@ -100,8 +104,10 @@ func (w *worker) forwardSphere(res, tape, raw []float64) error {
 		sig[i] = math.Tanh(ss*rS[i] + bS[i])
 	}
 	w.scaleZ(thU, thV)
-	if _, err := w.sphere.Forward(res, w.zu, w.zv, sig); err != nil {
-		return err
+	if w.s4 == nil || !w.forward4(res, sig) {
+		if _, err := w.sphere.Forward(res, w.zu, w.zv, sig); err != nil {
+			return err
+		}
 	}
 	if r := m.cfg.Radius; r != 1 {
 		for i := range res {
@@ -187,21 +193,12 @@ func (w *worker) backwardSphere(draw, raw, tape, dres []float64) {
 	thU, thV, sig := tape[:l], tape[l:2*l], tape[2*l:m.resLen]
 	rU, rV, rS := raw[:l], raw[l:2*l], raw[2*l:]
 	w.scaleZ(thU, thV)
-	if _, err := w.sphere.Forward(w.h, w.zu, w.zv, sig); err != nil {
-		// The same inputs succeeded in Forward; the computation is
-		// deterministic, so this cannot happen.
-		panic(fmt.Errorf("shc: recomputing H_res: %w", err))
-	}
 	r := m.cfg.Radius
 	for i, v := range dres {
 		w.g[i] = r * v
 	}
-	if err := w.sphere.Backward(w.dzu, w.dzv, w.dsig, w.g); err != nil {
-		// ∂L/∂H_res is NaN, infinite or overflows: let NaN reach every
-		// gradient it touches, as arithmetic would, rather than panic.
-		fill(w.dzu, math.NaN())
-		fill(w.dzv, math.NaN())
-		fill(w.dsig, math.NaN())
+	if w.s4 == nil || !w.backward4(sig) {
+		w.backwardGeneric(sig)
 	}
 	if l > 0 {
 		su, sv := m.sU.Value[0], m.sV.Value[0]
@@ -230,6 +227,57 @@ func (w *worker) backwardSphere(draw, raw, tape, dres []float64) {
 		w.gsS += d * rS[i]
 		draw[2*l+i] = ss * d
 	}
+}
+
+// backwardGeneric sets w.dzu, w.dzv and w.dsig from w.g = ∂L/∂H with
+// spectral.Sphere, recomputing the token's forward first.
+func (w *worker) backwardGeneric(sig []float64) {
+	if _, err := w.sphere.Forward(w.h, w.zu, w.zv, sig); err != nil {
+		// The same inputs succeeded in Forward; the computation is
+		// deterministic, so this cannot happen.
+		panic(fmt.Errorf("shc: recomputing H_res: %w", err))
+	}
+	if err := w.sphere.Backward(w.dzu, w.dzv, w.dsig, w.g); err != nil {
+		w.nanZ()
+	}
+}
+
+// nanZ fills w.dzu, w.dzv and w.dsig with NaN: ∂L/∂H_res is NaN, infinite
+// or overflows, and NaN reaches every gradient it touches, as arithmetic
+// would, rather than a panic.
+func (w *worker) nanZ() {
+	fill(w.dzu, math.NaN())
+	fill(w.dzv, math.NaN())
+	fill(w.dsig, math.NaN())
+}
+
+// forward4 is sphere.Forward by sphere4 for n = 4 (w.zu, w.zv and sig set).
+// It reports false, leaving res untouched, outside sphere4's domain.
+func (w *worker) forward4(res, sig []float64) bool {
+	zu, zv, s := (*[3]float64)(w.zu), (*[3]float64)(w.zv), (*[3]float64)(sig)
+	return fits4(zu, zv, s) && w.s4.forward((*[16]float64)(res), zu, zv, s)
+}
+
+// backward4 is backwardGeneric by sphere4 for n = 4. It reports false,
+// doing nothing, outside sphere4's domain, which is the same decision
+// forward4 took for the token.
+func (w *worker) backward4(sig []float64) bool {
+	zu, zv, s := (*[3]float64)(w.zu), (*[3]float64)(w.zv), (*[3]float64)(sig)
+	if !fits4(zu, zv, s) {
+		return false
+	}
+	// forward4 took the fast path on these values, so the Cayley transforms
+	// are finite. As in spectral.Sphere.Backward, a non-finite ∂L/∂H or
+	// gradient gives NaN.
+	g := (*[16]float64)(w.g)
+	if !allFinite(g[:]) {
+		w.nanZ()
+		return true
+	}
+	if !w.s4.backward((*[3]float64)(w.dzu), (*[3]float64)(w.dzv), (*[3]float64)(w.dsig), zu, zv, s, g) {
+		w.nanZ()
+	}
+	return true
 }
 
 // backwardNormalized sets draw = ∂L/∂raw and accumulates the gradients of

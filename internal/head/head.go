@@ -32,7 +32,12 @@
 // next chunk or at Flush, straight into Phi.Grad) and the float64 ∂X. The
 // RMSNorm, the sigmoids, the tapes and every parameter and gradient stay
 // float64: only the rounding of y and of the products' gradients changes,
-// to float32's (about 1e-7 relative).
+// to float32's (about 1e-7 relative), and the order in which the RMSNorm's
+// sum of squares is accumulated (f32.From64SumSquares computes it in the
+// pass that rounds X). The RMSNorm's term of ∂X is added in the pass that
+// widens the product's ∂X (f32.AddTo64Scaled), with the float64 path's
+// rounding. Φ is rounded once per forward chunk, not once per Flush: the
+// head cannot tell when a caller changes Phi.Value.
 package head
 
 import (
@@ -115,6 +120,7 @@ func (h *Head) TapeLen() int { return 1 + 2*h.n + h.k + 2*h.n + 1 }
 type Worker struct {
 	h     *Head
 	dy    []float64 // tokens×(2n+k), grown to the largest chunk
+	rms   []float64 // per token, the factor of x in ∂x (float32 products)
 	phi   []float64 // private ∂L/∂Φ; holds nothing while fresh
 	fresh bool      // no chunk since the last Flush: phi is logically zero
 	gates [2]float64
@@ -194,15 +200,21 @@ func (w *Worker) ForwardChunk(pre, post, tape []float64, stride int, x []float64
 	if h.single {
 		s := w.single32(tokens)
 		x32, y32 := s.x[:tokens*nc], s.y[:tokens*r]
-		f32.From64(x32, x[:tokens*nc])
+		// One pass per token rounds x_t and sums its squares (in float64,
+		// in f32.SumSquares's order rather than floats.Dot's).
+		for t := range tokens {
+			ss := f32.From64SumSquares(x32[t*nc:(t+1)*nc], x[t*nc:(t+1)*nc])
+			tape[t*stride] = 1 / math.Sqrt(ss/float64(nc)+Eps)
+		}
 		f32.From64(s.phi, h.Phi.Value)
 		// yᵀ = Φ·Xᵀ: OpenBLAS's Sgemm runs X·Φᵀ 2× slower when 2n+k is
 		// not a multiple of 16.
 		gemm.Mul32(blas.NoTrans, blas.Trans, r, tokens, nc, 1, s.phi, nc, x32, nc, 0, y32, tokens)
 		for t := range tokens {
-			y := tape[t*stride+1 : t*stride+1+r]
+			rec := tape[t*stride : t*stride+1+r]
+			inv, y := rec[0], rec[1:]
 			for j := range y {
-				y[j] = float64(y32[j*tokens+t])
+				y[j] = float64(y32[j*tokens+t]) * inv
 			}
 		}
 		stamp = float64(stamps.Add(1))
@@ -212,12 +224,14 @@ func (w *Worker) ForwardChunk(pre, post, tape []float64, stride int, x []float64
 	}
 	ap, aq := h.Gates.Value[0], h.Gates.Value[1]
 	for t := range tokens {
-		xt := x[t*nc : (t+1)*nc]
 		rec := tape[t*stride : t*stride+h.TapeLen()]
-		inv := 1 / math.Sqrt(floats.Dot(xt, xt)/float64(nc)+Eps)
-		rec[0] = inv
 		y := rec[1 : 1+r]
-		floats.Scale(inv, y)
+		if !h.single {
+			xt := x[t*nc : (t+1)*nc]
+			inv := 1 / math.Sqrt(floats.Dot(xt, xt)/float64(nc)+Eps)
+			rec[0] = inv
+			floats.Scale(inv, y)
+		}
 		p, q := pre[t*n:(t+1)*n], post[t*n:(t+1)*n]
 		for i := range n {
 			p[i] = sigmoid(ap*y[i] + h.BPre.Value[i])
@@ -244,6 +258,9 @@ func (w *Worker) BackwardChunk(dx, x, tape []float64, stride int, dpre, dpost, d
 	if len(w.dy) < tokens*r {
 		w.dy = make([]float64, tokens*r)
 	}
+	if len(w.rms) < tokens {
+		w.rms = make([]float64, tokens)
+	}
 	ap, aq := h.Gates.Value[0], h.Gates.Value[1]
 	// dys_t = inv_t·∂L/∂y_t; the rms term of ∂x is added token by token.
 	for t := range tokens {
@@ -267,7 +284,12 @@ func (w *Worker) BackwardChunk(dx, x, tape []float64, stride int, dpre, dpost, d
 		// y_r = inv·⟨Φ_r, x⟩: ∂x = inv·Σ dy_r Φ_r + ∂inv·x, where
 		// ∂inv = −inv³/(nC)·Σ dy_r ⟨Φ_r, x⟩ = −inv²/(nC)·Σ dy_r y_r.
 		s := floats.Dot(dy, y)
-		floats.AddScaled(dx[t*nc:(t+1)*nc], -inv*inv*s/float64(nc), x[t*nc:(t+1)*nc])
+		if h.single {
+			// Added by backward32 with ∂X, in one pass.
+			w.rms[t] = -inv * inv * s / float64(nc)
+		} else {
+			floats.AddScaled(dx[t*nc:(t+1)*nc], -inv*inv*s/float64(nc), x[t*nc:(t+1)*nc])
+		}
 		floats.Scale(inv, dy)
 	}
 	// ∂Φ += dysᵀ·X and ∂X += dys·Φ, one product each for the chunk. The
@@ -316,7 +338,11 @@ func (w *Worker) backward32(dx, x, tape []float64, stride, tokens int) {
 	// ∂X overwrites X's scratch, whose stamp no record will match again.
 	s.stamp = 0
 	gemm.Mul32(blas.NoTrans, blas.NoTrans, tokens, nc, r, 1, dy32, r, s.phi, nc, 0, x32, nc)
-	f32.AddTo64(dx[:tokens*nc], x32)
+	// dx_t += c_t·x_t (the rms term), then += ∂X_t widened: the order of
+	// the float64 path, in one pass.
+	for t := range tokens {
+		f32.AddTo64Scaled(dx[t*nc:(t+1)*nc], w.rms[t], x[t*nc:(t+1)*nc], x32[t*nc:(t+1)*nc])
+	}
 }
 
 // widen adds the pending float32 ∂Φ into the private float64 one.

@@ -43,6 +43,7 @@ func (m Method) String() string {
 // Options configures Project. The zero value is the mHC paper's map: Fixed
 // with 20 sweeps.
 type Options struct {
+	// Method is the map: Fixed (the zero value), Tolerance or Exact.
 	Method Method
 	// Iterations is the number of sweeps of Fixed; 0 means DefaultIterations.
 	Iterations int

@@ -132,10 +132,10 @@ type CompositeStats struct {
 
 // Diagnostics are the depth diagnostics of a model for its last batch.
 type Diagnostics struct {
-	N       int // streams
-	Tokens  int // tokens the averages run over
-	Sampled int // tokens whose own composites were measured
-	Layers  []LayerStats
+	N       int          // streams
+	Tokens  int          // tokens the averages run over
+	Sampled int          // tokens whose own composites were measured
+	Layers  []LayerStats // one per block, in order
 	// Composite describes the products of the residual matrices.
 	Composite CompositeStats
 }

@@ -125,7 +125,7 @@ func (l *Linear) Backward(dx, dy, x []float64, rows int) {
 // The gain starts at 1 and is not decayed. Like Linear it keeps no state
 // between passes.
 type RMSNorm struct {
-	C    int
+	C    int     // features per row
 	Eps  float64 // ε; NewRMSNorm sets DefaultRMSEps.
 	Gain Param   // C entries; NoDecay.
 }

@@ -51,8 +51,9 @@ func TestLoadMNIST(t *testing.T) {
 		{"test", test, 10000, 7, [Classes]int{980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009}},
 	} {
 		d := c.d
-		if d.N != c.n || len(d.Y) != c.n || len(d.X) != c.n*ImageSize || d.Dim != ImageSize {
-			t.Fatalf("%s: N=%d, %d labels, %d values, Dim %d; want %d examples of %d", c.name, d.N, len(d.Y), len(d.X), d.Dim, c.n, ImageSize)
+		if d.N != c.n || len(d.Y) != c.n || len(d.Bytes) != c.n*ImageSize || d.X != nil || d.Levels == nil || d.Dim != ImageSize {
+			t.Fatalf("%s: N=%d, %d labels, %d pixel bytes, %d values, Dim %d; want %d examples of %d bytes", c.name,
+				d.N, len(d.Y), len(d.Bytes), len(d.X), d.Dim, c.n, ImageSize)
 		}
 		if d.Y[0] != c.first {
 			t.Errorf("%s: first label %d, want %d", c.name, d.Y[0], c.first)
@@ -71,12 +72,13 @@ func TestLoadMNIST(t *testing.T) {
 	// deviation 1 to within that rounding (≤ 5e-5/0.3081 ≈ 2e-4).
 	var sum, sq float64
 	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, v := range train.X {
+	for _, b := range train.Bytes {
+		v := train.Levels[b]
 		sum += v
 		sq += v * v
 		lo, hi = min(lo, v), max(hi, v)
 	}
-	n := float64(len(train.X))
+	n := float64(len(train.Bytes))
 	mean := sum / n
 	std := math.Sqrt(sq/n - mean*mean)
 	t.Logf("normalised train pixels: mean %.3g, std %.6f, range [%.4f, %.4f]", mean, std, lo, hi)
@@ -87,6 +89,11 @@ func TestLoadMNIST(t *testing.T) {
 	norm := func(p int) float64 { return (float64(p)/255 - PixelMean) / PixelStd } // at run time, as the loader
 	if lo != norm(0) || hi != norm(255) {
 		t.Errorf("range [%v, %v], want [%v, %v]", lo, hi, norm(0), norm(255))
+	}
+	for p := range 256 {
+		if train.Levels[p] != norm(p) || test.Levels[p] != norm(p) {
+			t.Fatalf("Levels[%d] = %v (train), %v (test), want %v", p, train.Levels[p], test.Levels[p], norm(p))
+		}
 	}
 }
 
@@ -232,7 +239,7 @@ func TestLoadSyntheticIDX(t *testing.T) {
 	// Pixel (i + j) mod 256 at row i, column j, normalised.
 	for _, c := range []struct{ i, j, p int }{{0, 0, 0}, {1, 254, 255}, {2, 783, (2 + 783) % 256}} {
 		want := (float64(c.p)/255 - PixelMean) / PixelStd
-		if got := train.X[c.i*ImageSize+c.j]; got != want {
+		if got := train.Float64().X[c.i*ImageSize+c.j]; got != want {
 			t.Errorf("X[%d, %d] = %v, want %v", c.i, c.j, got, want)
 		}
 	}
@@ -298,6 +305,41 @@ func TestSubsetGather(t *testing.T) {
 	}
 	mustPanicWith(t, ErrShape, "Gather", func() { d.Gather(x[:3], y, []int{2, 0}) })
 	mustPanicWith(t, ErrShape, "Subset", func() { d.Subset(-1) })
+
+	// The same examples kept as bytes read the same through every method.
+	levels := new([256]float64)
+	for p := range levels {
+		levels[p] = float64(p%32) - 0.5
+	}
+	b := &Dataset{Bytes: []byte{0, 1, 10, 11, 20, 21}, Levels: levels, Y: []int{7, 8, 9}, N: 3, Dim: 2}
+	bx := make([]float64, 4)
+	b.Gather(bx, y, []int{2, 0})
+	if fmt.Sprint(bx, y) != "[19.5 20.5 -0.5 0.5] [9 7]" {
+		t.Errorf("Gather (bytes) = %v %v", bx, y)
+	}
+	bs := b.Subset(2)
+	if bs.N != 2 || len(bs.Bytes) != 4 || bs.X != nil || bs.Levels != levels || len(bs.Y) != 2 {
+		t.Errorf("Subset(2) (bytes) = %+v", bs)
+	}
+	rows := make([]float64, 4)
+	b.Rows(rows, 1, 3)
+	if fmt.Sprint(rows) != "[9.5 10.5 19.5 20.5]" {
+		t.Errorf("Rows(1, 3) (bytes) = %v", rows)
+	}
+	d.Rows(rows, 1, 3)
+	if fmt.Sprint(rows) != "[10 11 20 21]" {
+		t.Errorf("Rows(1, 3) = %v", rows)
+	}
+	if f := b.Float64(); fmt.Sprint(f.X, f.Y, f.N, f.Dim, f.Bytes == nil) != "[-0.5 0.5 9.5 10.5 19.5 20.5] [7 8 9] 3 2 true" {
+		t.Errorf("Float64 = %+v", f)
+	}
+	if d.Float64() != d {
+		t.Error("Float64 of a float64 Dataset should return it")
+	}
+	for _, r := range [][2]int{{-1, 1}, {2, 1}, {2, 4}} {
+		mustPanicWith(t, ErrShape, "Rows", func() { b.Rows(make([]float64, 2*max(r[1]-r[0], 0)), r[0], r[1]) })
+	}
+	mustPanicWith(t, ErrShape, "Rows", func() { b.Rows(rows[:3], 1, 3) })
 	mustPanicWith(t, ErrShape, "NewBatcher", func() { NewBatcher(0, 1, 1) })
 }
 
@@ -400,7 +442,7 @@ func TestMLPLearnsMNIST(t *testing.T) {
 
 	th := make([]float64, test.N*hidden)
 	tz := make([]float64, test.N*Classes)
-	fc1.Forward(th, test.X, test.N)
+	fc1.Forward(th, test.Float64().X, test.N)
 	GELU(th, th)
 	fc2.Forward(tz, th, test.N)
 	testLoss, correct, err := SoftmaxCrossEntropy(nil, tz, test.Y, Classes)
@@ -444,7 +486,7 @@ func FuzzReadIDX(f *testing.F) {
 		if labels {
 			magic = idxLabelMagic
 		}
-		dims, data, err := readIDX(bytes.NewReader(b), magic)
+		dims, data, err := readIDX(bytes.NewReader(b), magic, 0)
 		if err != nil {
 			if dims != nil || data != nil {
 				t.Fatal("error with a result")

@@ -445,9 +445,20 @@ func (m *Model) Evaluate(d *Dataset, batch int) (loss, accuracy float64, err err
 	}
 	defer func() { m.ready = false }()
 	total := 0
+	var rows []float64 // d's features, batch by batch, when d keeps bytes
+	if d.X == nil {
+		rows = make([]float64, min(batch, d.N)*d.Dim)
+	}
 	for lo := 0; lo < d.N; lo += batch {
 		hi := min(lo+batch, d.N)
-		logits, err := m.Logits(d.X[lo*d.Dim:hi*d.Dim], hi-lo)
+		var x []float64
+		if d.X != nil {
+			x = d.X[lo*d.Dim : hi*d.Dim]
+		} else {
+			x = rows[:(hi-lo)*d.Dim]
+			d.Rows(x, lo, hi)
+		}
+		logits, err := m.Logits(x, hi-lo)
 		if err != nil {
 			return 0, 0, err
 		}

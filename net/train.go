@@ -121,7 +121,7 @@ type StepLog struct {
 
 // DiagRecord is a Diagnostics taken after the update Step.
 type DiagRecord struct {
-	Step int
+	Step int // the number of updates applied when it was taken
 	Diagnostics
 }
 
@@ -150,6 +150,7 @@ func (o Outcome) String() string {
 
 // Result summarises a run.
 type Result struct {
+	// Outcome is how the run ended.
 	Outcome Outcome
 	// Steps is the number of updates applied so far, including those of
 	// earlier runs of a resumed Trainer.

@@ -229,6 +229,16 @@ func TestTrainMNIST(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The test set keeps its pixels as bytes; expanded to float64 it scores
+	// the same to the last bit (the last batch of 230 is a partial one).
+	loss64, acc64, err := m.Evaluate(test.Subset(1980).Float64(), 250)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lossB, accB, err := m.Evaluate(test.Subset(1980), 250)
+	if err != nil || lossB != loss64 || accB != acc64 {
+		t.Errorf("Evaluate on bytes: %v, %v, %v; on float64: %v, %v", lossB, accB, err, loss64, acc64)
+	}
 	t.Logf("%d steps in %v: test subset loss %.4f, accuracy %.4f", res.Steps, time.Since(start).Round(time.Millisecond), loss, acc)
 	if acc < netMNISTAccuracy {
 		t.Errorf("accuracy %.4f < %.2f", acc, netMNISTAccuracy)

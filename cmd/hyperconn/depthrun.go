@@ -284,7 +284,9 @@ func runExperiment(ctx context.Context, key depthKey, train, test *net.Dataset, 
 		rec.TestLoss, rec.TestAccuracy = num(loss), num(acc)
 	}
 	diagRows := key.DiagBatch
-	_, err = model.Logits(test.X[:diagRows*test.Dim], diagRows)
+	diagX := make([]float64, diagRows*test.Dim)
+	test.Rows(diagX, 0, diagRows)
+	_, err = model.Logits(diagX, diagRows)
 	switch {
 	case errors.Is(err, net.ErrNonFinite):
 		setDiagnostics(r, nil)

@@ -88,6 +88,20 @@ type Dataset struct {
 	Levels *[256]float64 // the value of each byte of Bytes
 }
 
+// check reports whether d's slices hold its N examples of Dim features.
+func (d *Dataset) check() error {
+	switch {
+	case d.N < 0 || d.Dim < 0 || len(d.Y) != d.N:
+		return fmt.Errorf("dataset: N = %d, Dim = %d, %d labels", d.N, d.Dim, len(d.Y))
+	case d.X != nil && len(d.X) != d.N*d.Dim:
+		return fmt.Errorf("dataset: %d values in X for %d examples of %d", len(d.X), d.N, d.Dim)
+	case d.X == nil && (len(d.Bytes) != d.N*d.Dim || d.Levels == nil):
+		return fmt.Errorf("dataset: no X, and %d bytes (Levels set: %t) for %d examples of %d",
+			len(d.Bytes), d.Levels != nil, d.N, d.Dim)
+	}
+	return nil
+}
+
 // Subset returns the first k examples of d (all of them if k ≥ N), sharing
 // d's storage. It panics with ErrShape if k is negative.
 func (d *Dataset) Subset(k int) *Dataset {

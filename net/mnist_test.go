@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -472,6 +473,26 @@ func ExampleNewBatcher() {
 	// 1 2 [10 0]
 	// 1 2 [30 40]
 	// 1 1 [20]
+}
+
+// TestReadIDXGrows reads payloads larger than what readIDX may allocate
+// up front: the buffer grows as bytes arrive, to exactly the payload, and a
+// truncated large payload is still an error.
+func TestReadIDXGrows(t *testing.T) {
+	payload := make([]byte, 3<<20+5) // grows 1 MB → 2 MB → 3 MB + 5
+	for i := range payload {
+		payload[i] = byte(i * 7)
+	}
+	for _, trust := range []int64{0, 1 << 20, 5 << 20} {
+		dims, data, err := readIDX(bytes.NewReader(idxBytes(idxLabelMagic, []uint32{uint32(len(payload))}, payload)), idxLabelMagic, trust)
+		if err != nil || len(dims) != 1 || dims[0] != len(payload) || !bytes.Equal(data, payload) {
+			t.Errorf("trust %d: dims %v, %d bytes, equal %t, %v", trust, dims, len(data), bytes.Equal(data, payload), err)
+		}
+		_, data, err = readIDX(bytes.NewReader(idxBytes(idxLabelMagic, []uint32{uint32(len(payload) + 1)}, payload)), idxLabelMagic, trust)
+		if !errors.Is(err, io.ErrUnexpectedEOF) || data != nil || !strings.Contains(err.Error(), fmt.Sprintf("truncated after %d", len(payload))) {
+			t.Errorf("trust %d: truncated payload: %v", trust, err)
+		}
+	}
 }
 
 // FuzzReadIDX feeds arbitrary bytes to the IDX reader: it must return an

@@ -180,7 +180,8 @@ type Trainer struct {
 
 // NewTrainer returns a Trainer for m on the first cfg.Subset examples of
 // train. Errors wrap ErrConfig and name the field: a bad TrainConfig, data
-// whose dimension is not the model's Inputs, or an empty training set.
+// whose dimension is not the model's Inputs, a Dataset whose slices do not
+// hold N examples, or an empty training set.
 func NewTrainer(m *Model, train *Dataset, cfg TrainConfig) (*Trainer, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -192,6 +193,9 @@ func NewTrainer(m *Model, train *Dataset, cfg TrainConfig) (*Trainer, error) {
 			dim = train.Dim
 		}
 		return nil, fmt.Errorf("net: trainer: data dimension %d, want the model's Inputs = %d: %w", dim, m.cfg.Inputs, ErrConfig)
+	}
+	if err := train.check(); err != nil {
+		return nil, fmt.Errorf("net: trainer: %w: %w", err, ErrConfig)
 	}
 	data := train
 	if cfg.Subset > 0 {

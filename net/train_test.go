@@ -189,6 +189,22 @@ func TestTrainConfigErrors(t *testing.T) {
 	if _, err := NewTrainer(m, teacherData(1, 5, 3, 4), TrainConfig{Steps: 1}); !errors.Is(err, ErrConfig) {
 		t.Errorf("wrong data dimension: %v", err)
 	}
+	levels := new([256]float64)
+	for _, d := range []*Dataset{
+		{X: make([]float64, 19*10), Y: make([]int, 20), N: 20, Dim: 10},
+		{X: make([]float64, 20*10), Y: make([]int, 19), N: 20, Dim: 10},
+		{Bytes: make([]byte, 20*10), Y: make([]int, 20), N: 20, Dim: 10},
+		{Bytes: make([]byte, 20*10-1), Levels: levels, Y: make([]int, 20), N: 20, Dim: 10},
+		{Y: make([]int, 20), N: 20, Dim: 10},
+	} {
+		if tr, err := NewTrainer(m, d, TrainConfig{Steps: 1}); tr != nil || !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "dataset") {
+			t.Errorf("%d values, %d bytes, %d labels, Levels %t: %v", len(d.X), len(d.Bytes), len(d.Y), d.Levels != nil, err)
+		}
+	}
+	ok := &Dataset{Bytes: make([]byte, 20*10), Levels: levels, Y: make([]int, 20), N: 20, Dim: 10}
+	if _, err := NewTrainer(m, ok, TrainConfig{Steps: 1}); err != nil {
+		t.Errorf("a Dataset of bytes: %v", err)
+	}
 }
 
 // TestTrainDiagnostics checks that diagnostics are recorded on schedule.

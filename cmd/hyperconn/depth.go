@@ -207,8 +207,8 @@ func resolveData(cfg *depthConfig, train, test *net.Dataset) (*net.Dataset, *net
 	return train, test.Subset(cfg.Test), nil
 }
 
-// mnist memoises net.LoadMNIST: the sets are read-only and take seconds to
-// load, which the tests pay once.
+// mnist memoises net.LoadMNIST: the sets are read-only and take a third of
+// a second to load, which the tests pay once.
 var mnist struct {
 	once        sync.Once
 	train, test *net.Dataset

@@ -2,6 +2,7 @@ package hc
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/hyperconn/hyperconn/internal/f64"
 	"github.com/hyperconn/hyperconn/internal/gemm"
@@ -65,6 +66,8 @@ type Layer struct {
 	minTokens int // fewest tokens per range (MinChunkTokens, or 1 after SetChunks)
 	workers   []Worker
 	errs      []error
+	outSS     []float64 // per range, Σ dout² of the last PostBackward
+	gradNorm  float64   // ‖dout‖_F of the last PostBackward
 	parts     chunkParts
 	op        int
 	chunks    int // chunks of the current call
@@ -109,6 +112,7 @@ func (l *Layer) SetChunks(k int) {
 		shapePanic("chunks %d < 1", k)
 	}
 	l.errs = make([]error, k)
+	l.outSS = make([]float64, k)
 	l.maxChunks, l.minTokens = k, 1
 }
 
@@ -233,8 +237,19 @@ func (l *Layer) PostBackward(dx, df, dout []float64) {
 	l.dx, l.df, l.dout = dx, df, dout
 	l.run(opWriteBack)
 	l.dx, l.df, l.dout = nil, nil, nil
+	var ss float64
+	for k := range l.chunks { // in range order: the same for any GOMAXPROCS
+		ss += l.outSS[k]
+	}
+	l.gradNorm = math.Sqrt(ss)
 	l.stage = stagePostBack
 }
+
+// GradNorm returns ‖dout‖_F, the Frobenius norm of the gradient of the
+// output streams given to the last PostBackward (0 before the first). It is
+// summed range by range as PostBackward reads dout, so it costs no pass of
+// its own.
+func (l *Layer) GradNorm() float64 { return l.gradNorm }
 
 // PreBackward is the backward pass of Pre. Given din = ∂L/∂(h_pre·X)
 // (tokens×C, the branch's input gradient) it adds h_preᵀ·din and the
@@ -332,6 +347,8 @@ func (l *Layer) runChunk(k int) {
 		for t := lo; t < hi; t++ {
 			l.writeBackToken(t)
 		}
+		nc := l.n * l.c
+		l.outSS[k] = f64.SumSquares(l.dout[lo*nc : hi*nc]) // still in cache
 	case opReadBack:
 		w := l.workers[k]
 		cw, chunked := w.(ChunkWorker)

@@ -247,3 +247,27 @@ func panics(t *testing.T, want error, what string, f func()) {
 	}()
 	f()
 }
+
+// TestLayerGradNorm checks GradNorm against the norm of the dout given to
+// PostBackward, for one range and several, and that it is 0 before any.
+func TestLayerGradNorm(t *testing.T) {
+	for _, tokens := range []int{5, 64, 100} {
+		b := newBatch(t, 4, 8, tokens)
+		if g := b.l.GradNorm(); g != 0 {
+			t.Errorf("%d tokens: GradNorm %v before any PostBackward", tokens, g)
+		}
+		for i := range b.g {
+			b.g[i] *= float64(1 + i%3)
+		}
+		if err := b.step(); err != nil {
+			t.Fatal(err)
+		}
+		var ss float64
+		for _, v := range b.g {
+			ss += v * v
+		}
+		if got, want := b.l.GradNorm(), math.Sqrt(ss); math.Abs(got-want) > 1e-14*want {
+			t.Errorf("%d tokens: GradNorm %v, want ‖dout‖ = %v", tokens, got, want)
+		}
+	}
+}

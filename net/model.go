@@ -394,8 +394,8 @@ func (m *Model) BackwardLogits(dlogits []float64) {
 	dX, dX2 := w.dX, w.dX2
 	for l := len(m.blocks) - 1; l >= 0; l-- {
 		b := &m.blocks[l]
-		m.gradNorm[l] = norm2(dX)
 		b.layer.PostBackward(dX2, w.df, dX)
+		m.gradNorm[l] = b.layer.GradNorm()
 		b.down.Backward(w.da, w.df, w.a[l], rows)
 		GELUBackward(w.da, w.da, w.h[l])
 		b.up.Backward(w.du, w.da, w.u[l], rows)
@@ -405,33 +405,6 @@ func (m *Model) BackwardLogits(dlogits []float64) {
 	}
 	hc.ExpandBackward(w.dem, dX, rows, n, c)
 	m.embed.Backward(nil, w.dem, w.x, rows)
-}
-
-// norm2 returns the Euclidean norm of s.
-func norm2(s []float64) float64 { return math.Sqrt(sumSquares(s)) }
-
-// sumSquares returns Σ s_i² with eight independent partial sums (in a
-// fixed order, so the result is deterministic): one chain of dependent
-// additions is latency-bound, four times slower on long vectors, and these
-// run over every stream gradient of every block in each step.
-func sumSquares(s []float64) float64 {
-	var a0, a1, a2, a3, a4, a5, a6, a7 float64
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		v := s[i : i+8 : i+8]
-		a0 += v[0] * v[0]
-		a1 += v[1] * v[1]
-		a2 += v[2] * v[2]
-		a3 += v[3] * v[3]
-		a4 += v[4] * v[4]
-		a5 += v[5] * v[5]
-		a6 += v[6] * v[6]
-		a7 += v[7] * v[7]
-	}
-	for _, v := range s[i:] {
-		a0 += v * v
-	}
-	return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
 }
 
 // Evaluate runs the model over the whole of d in batches of at most batch

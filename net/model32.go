@@ -153,8 +153,8 @@ func (f *model32) backward(m *Model, dlogits []float64) {
 	dX, dX2 := mw.dX, mw.dX2
 	for l := len(f.blocks) - 1; l >= 0; l-- {
 		b, layer := &f.blocks[l], m.blocks[l].layer
-		m.gradNorm[l] = norm2(dX)
 		layer.PostBackward(dX2, w.df64, dX)
+		m.gradNorm[l] = layer.GradNorm()
 		to32(w.df, w.df64)
 		b.down.backward(w.da, w.df, w.a[l], rows)
 		f.gelu.backward(w.da, w.da, w.h[l], w.cdf[l])

@@ -314,20 +314,3 @@ func ExampleNewModel() {
 	// block0.mixer.phi
 	// net: config: N = 9 with Mixer "mhclite": mhclite mixes all n! permutations and is refused above n = 8: net: invalid configuration
 }
-
-// TestSumSquares checks the eight-lane sum of squares against a plain
-// loop (to rounding) at every length around the unrolling.
-func TestSumSquares(t *testing.T) {
-	rnd := rand.New(rand.NewPCG(3, 4))
-	for _, k := range []int{0, 1, 7, 8, 9, 15, 16, 17, 63, 1000, 32768} {
-		s := randNormal(rnd, k)
-		var want float64
-		for _, v := range s {
-			want += v * v
-		}
-		got := sumSquares(s)
-		if math.Abs(got-want) > 1e-13*want {
-			t.Errorf("len %d: sumSquares = %v, plain loop %v", k, got, want)
-		}
-	}
-}

@@ -112,12 +112,16 @@ func (o *AdamW) Steps() int { return o.step }
 // ZeroGrad). If lr is negative or not finite the error wraps ErrConfig; if a
 // gradient is NaN or ±Inf the error wraps ErrNonFinite and names the
 // parameter. In both cases no value, moment or step count changes.
-func (o *AdamW) Step(lr float64) error {
+func (o *AdamW) Step(lr float64) error { return o.update(lr, false) }
+
+// update is Step; finite says the caller has proved every gradient finite
+// (a finite global norm does), which skips Step's scan of them.
+func (o *AdamW) update(lr float64, finite bool) error {
 	if !(lr >= 0) || math.IsInf(lr, 0) {
 		return fmt.Errorf("net: adamw: learning rate %v not non-negative and finite: %w", lr, ErrConfig)
 	}
 	for _, p := range o.params {
-		if f64.AllFinite(p.Grad) {
+		if finite || f64.AllFinite(p.Grad) {
 			continue
 		}
 		for i, g := range p.Grad {

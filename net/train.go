@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/hyperconn/hyperconn/internal/f64"
 )
 
 // ErrDiverged is wrapped by the error Trainer.Step returns once the run has
@@ -276,7 +278,8 @@ func (t *Trainer) Step() (StepLog, error) {
 		return StepLog{}, t.diverge(step, fmt.Sprintf("gradient norm %v", gn))
 	}
 	lr := t.sched.LR(t.opt.Steps())
-	if err := t.opt.Step(lr); err != nil {
+	// gn is finite, so is every gradient: AdamW need not scan them again.
+	if err := t.opt.update(lr, true); err != nil {
 		return StepLog{}, t.diverge(step, err.Error())
 	}
 	if t.opt32 != nil {
@@ -301,7 +304,7 @@ func (t *Trainer) clip() (norm, scale32 float64) {
 	}
 	ss := t.opt32.sumSquares()
 	for _, p := range t.model.Params() {
-		ss += sumSquares(p.Grad)
+		ss += f64.SumSquares(p.Grad)
 	}
 	norm = math.Sqrt(ss)
 	if limit := t.cfg.ClipNorm; limit > 0 && norm > limit && !math.IsInf(norm, 0) {

@@ -150,3 +150,20 @@ func BenchmarkFinite(b *testing.B) {
 		}
 	})
 }
+
+// TestSumSquares checks the eight-lane sum of squares against a plain loop
+// (to rounding) at every length around the unrolling.
+func TestSumSquares(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	for _, k := range []int{0, 1, 7, 8, 9, 15, 16, 17, 63, 1000, 32768} {
+		s := make([]float64, k)
+		var want float64
+		for i := range s {
+			s[i] = rnd.NormFloat64()
+			want += s[i] * s[i]
+		}
+		if got := SumSquares(s); math.Abs(got-want) > 1e-13*want {
+			t.Errorf("len %d: SumSquares = %v, plain loop %v", k, got, want)
+		}
+	}
+}

@@ -410,10 +410,10 @@ func (m *Model) BackwardLogits(dlogits []float64) {
 // Evaluate runs the model over the whole of d in batches of at most batch
 // examples and returns the mean cross-entropy and the accuracy. It leaves
 // no batch for Backward. Errors wrap ErrNonFinite or ErrLabel; an empty d
-// gives zeros. Evaluate panics with ErrShape if batch < 1 or d.Dim is not
-// the model's Inputs.
+// gives zeros. Evaluate panics with ErrShape if batch < 1, d.Dim is not
+// the model's Inputs, or d's slices do not hold its N examples.
 func (m *Model) Evaluate(d *Dataset, batch int) (loss, accuracy float64, err error) {
-	if batch < 1 || d.Dim != m.cfg.Inputs {
+	if batch < 1 || d.Dim != m.cfg.Inputs || d.check() != nil {
 		panic(ErrShape)
 	}
 	defer func() { m.ready = false }()

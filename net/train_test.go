@@ -200,6 +200,7 @@ func TestTrainConfigErrors(t *testing.T) {
 		if tr, err := NewTrainer(m, d, TrainConfig{Steps: 1}); tr != nil || !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "dataset") {
 			t.Errorf("%d values, %d bytes, %d labels, Levels %t: %v", len(d.X), len(d.Bytes), len(d.Y), d.Levels != nil, err)
 		}
+		mustPanicWith(t, ErrShape, "Evaluate of a malformed Dataset", func() { m.Evaluate(d, 4) })
 	}
 	ok := &Dataset{Bytes: make([]byte, 20*10), Levels: levels, Y: make([]int, 20), N: 20, Dim: 10}
 	if _, err := NewTrainer(m, ok, TrainConfig{Steps: 1}); err != nil {

@@ -66,8 +66,7 @@ type Layer struct {
 	minTokens int // fewest tokens per range (MinChunkTokens, or 1 after SetChunks)
 	workers   []Worker
 	errs      []error
-	outSS     []float64 // per range, Σ dout² of the last PostBackward
-	gradNorm  float64   // ‖dout‖_F of the last PostBackward
+	gradNorm  float64 // ‖dout‖_F of the last PostBackward
 	parts     chunkParts
 	op        int
 	chunks    int // chunks of the current call
@@ -77,6 +76,7 @@ type Layer struct {
 	x, f                  []float64 // copies of the streams and the branch output
 	pre, post, res        []float64
 	dpre, dpost, dres     []float64
+	outSS                 []float64 // per token, Σ dout² of the last PostBackward
 	tape                  []float64
 	dst, dx, df, dout, in []float64 // arguments of the running call
 	applyIn, applyOut     []float64
@@ -112,7 +112,6 @@ func (l *Layer) SetChunks(k int) {
 		shapePanic("chunks %d < 1", k)
 	}
 	l.errs = make([]error, k)
-	l.outSS = make([]float64, k)
 	l.maxChunks, l.minTokens = k, 1
 }
 
@@ -238,17 +237,18 @@ func (l *Layer) PostBackward(dx, df, dout []float64) {
 	l.run(opWriteBack)
 	l.dx, l.df, l.dout = nil, nil, nil
 	var ss float64
-	for k := range l.chunks { // in range order: the same for any GOMAXPROCS
-		ss += l.outSS[k]
+	for _, v := range l.outSS[:t] { // in token order: the same for any split
+		ss += v
 	}
 	l.gradNorm = math.Sqrt(ss)
 	l.stage = stagePostBack
 }
 
 // GradNorm returns ‖dout‖_F, the Frobenius norm of the gradient of the
-// output streams given to the last PostBackward (0 before the first). It is
-// summed range by range as PostBackward reads dout, so it costs no pass of
-// its own.
+// output streams given to the last PostBackward (0 before the first).
+// PostBackward sums each token's squares right after reading its dout,
+// while it is in cache, and adds the tokens in order, so the value does not
+// depend on GOMAXPROCS or the number of ranges.
 func (l *Layer) GradNorm() float64 { return l.gradNorm }
 
 // PreBackward is the backward pass of Pre. Given din = ∂L/∂(h_pre·X)
@@ -307,6 +307,7 @@ func (l *Layer) grow(tokens int) {
 	l.dpre = grow(l.dpre, tokens*n)
 	l.dpost = grow(l.dpost, tokens*n)
 	l.dres = grow(l.dres, tokens*n*n)
+	l.outSS = grow(l.outSS, tokens)
 	l.tape = grow(l.tape, tokens*l.tapeLen)
 	l.chunks = min(l.maxChunks, (tokens+l.minTokens-1)/l.minTokens)
 	for len(l.workers) < l.chunks {
@@ -344,11 +345,11 @@ func (l *Layer) runChunk(k int) {
 			l.writeToken(t)
 		}
 	case opWriteBack:
+		nc := l.n * l.c
 		for t := lo; t < hi; t++ {
 			l.writeBackToken(t)
+			l.outSS[t] = f64.SumSquares(l.dout[t*nc : (t+1)*nc]) // still in cache
 		}
-		nc := l.n * l.c
-		l.outSS[k] = f64.SumSquares(l.dout[lo*nc : hi*nc]) // still in cache
 	case opReadBack:
 		w := l.workers[k]
 		cw, chunked := w.(ChunkWorker)

@@ -72,6 +72,10 @@ func TestMeasureIdentityAndJ(t *testing.T) {
 	}
 }
 
+// gradNormTol bounds the relative rounding of a sum of squares of O(1)
+// gradients taken in another order.
+const gradNormTol = 1e-14
+
 // TestDiagnose runs a perturbed net with each mixer and checks the
 // composite against a direct product and each mixer's guarantee.
 func TestDiagnose(t *testing.T) {
@@ -108,6 +112,15 @@ func TestDiagnose(t *testing.T) {
 			}
 			if e := relErr(p, d.Composite.Matrix); e != 0 {
 				t.Errorf("composite differs from the product of the layer means by %g", e)
+			}
+			// The last block's output gradient is ∂L/∂(stream sum) copied
+			// into each of the n streams: its norm is √n·‖∂L/∂sum‖.
+			var ss float64
+			for _, v := range m.ws.dred {
+				ss += v * v
+			}
+			if got, want := d.Layers[L-1].GradNorm, math.Sqrt(float64(n)*ss); math.Abs(got-want) > gradNormTol*want {
+				t.Errorf("last block's gradient norm %v, want √n·‖∂L/∂sum‖ = %v", got, want)
 			}
 			c := d.Composite
 			if math.Abs(c.ForwardAmax[L-1]-c.Mean.ForwardAmax) > assocTol || math.Abs(c.BackwardAmax[0]-c.Mean.BackwardAmax) > assocTol {

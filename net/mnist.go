@@ -95,7 +95,7 @@ func (d *Dataset) check() error {
 		return fmt.Errorf("dataset: N = %d, Dim = %d, %d labels", d.N, d.Dim, len(d.Y))
 	case d.X != nil && len(d.X) != d.N*d.Dim:
 		return fmt.Errorf("dataset: %d values in X for %d examples of %d", len(d.X), d.N, d.Dim)
-	case d.X == nil && (len(d.Bytes) != d.N*d.Dim || d.Levels == nil):
+	case d.X == nil && (len(d.Bytes) != d.N*d.Dim || d.Levels == nil && d.N*d.Dim > 0):
 		return fmt.Errorf("dataset: no X, and %d bytes (Levels set: %t) for %d examples of %d",
 			len(d.Bytes), d.Levels != nil, d.N, d.Dim)
 	}
@@ -317,7 +317,8 @@ func readIDXFile(path string, magic uint32) (dims []int, data []byte, err error)
 // (0x0000 08 d, d the number of dimensions), d big-endian uint32 sizes, then
 // the product of the sizes in bytes, row-major, and nothing after. The magic
 // must equal want. Reading to the end lets a gzip reader verify its CRC.
-// trust is how many payload bytes readIDX may allocate before they arrive.
+// readIDX allocates at least 1 MiB, and up to trust bytes, of the payload
+// before it arrives; beyond that the buffer grows as bytes come in.
 func readIDX(r io.Reader, want uint32, trust int64) (dims []int, data []byte, err error) {
 	var magic uint32
 	if err := binary.Read(r, binary.BigEndian, &magic); err != nil {

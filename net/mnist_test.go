@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -475,10 +476,22 @@ func ExampleNewBatcher() {
 	// 1 1 [20]
 }
 
-// TestReadIDXGrows reads payloads larger than what readIDX may allocate
-// up front: the buffer grows as bytes arrive, to exactly the payload, and a
-// truncated large payload is still an error.
+// TestReadIDXGrows reads a payload with trust below, at and above its size:
+// the buffer grows as bytes arrive, to exactly the payload, and a truncated
+// large payload is still an error. A short stream announcing maxIDXBytes
+// allocates about 1 MiB, not what it announces.
 func TestReadIDXGrows(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, _, err := readIDX(bytes.NewReader(idxBytes(idxLabelMagic, []uint32{maxIDXBytes}, make([]byte, 12))), idxLabelMagic, 0)
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("short payload: %v", err)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 2<<20 {
+		t.Errorf("a 20-byte stream announcing %d bytes allocated %d bytes", maxIDXBytes, got)
+	}
+
 	payload := make([]byte, 3<<20+5) // grows 1 MB → 2 MB → 3 MB + 5
 	for i := range payload {
 		payload[i] = byte(i * 7)

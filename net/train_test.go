@@ -202,6 +202,13 @@ func TestTrainConfigErrors(t *testing.T) {
 		}
 		mustPanicWith(t, ErrShape, "Evaluate of a malformed Dataset", func() { m.Evaluate(d, 4) })
 	}
+	empty := &Dataset{Dim: 10}
+	if loss, acc, err := m.Evaluate(empty, 4); loss != 0 || acc != 0 || err != nil {
+		t.Errorf("Evaluate of an empty Dataset: %v, %v, %v; want zeros", loss, acc, err)
+	}
+	if _, err := NewTrainer(m, empty, TrainConfig{Steps: 1}); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "no training examples") {
+		t.Errorf("an empty Dataset: %v", err)
+	}
 	ok := &Dataset{Bytes: make([]byte, 20*10), Levels: levels, Y: make([]int, 20), N: 20, Dim: 10}
 	if _, err := NewTrainer(m, ok, TrainConfig{Steps: 1}); err != nil {
 		t.Errorf("a Dataset of bytes: %v", err)

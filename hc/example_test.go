@@ -103,3 +103,18 @@ func ExampleSetThreads() {
 	fmt.Println(hc.Threads())
 	// Output: 1
 }
+
+// GradNorm is the norm of the gradient reaching a layer's output streams,
+// taken by PostBackward as it reads it (net's per-block diagnostic).
+func ExampleLayer_GradNorm() {
+	l := hc.NewLayer(hc.Residual(2))
+	x := []float64{1, 2}
+	in, out := make([]float64, 2), make([]float64, 2)
+	_ = l.Pre(in, x, 1)
+	_ = l.Post(out, in)
+	dx, df := make([]float64, 2), make([]float64, 2)
+	l.PostBackward(dx, df, []float64{3, -4})
+	fmt.Println(l.GradNorm())
+	// Output:
+	// 5
+}

@@ -536,3 +536,20 @@ func FuzzReadIDX(f *testing.F) {
 		}
 	})
 }
+
+// A Dataset can keep its features as bytes with a table of their values,
+// as LoadMNIST does with pixels; Rows and Float64 expand them.
+func ExampleDataset_Rows() {
+	levels := new([256]float64)
+	for b := range levels {
+		levels[b] = float64(b) / 255
+	}
+	d := &Dataset{Bytes: []byte{0, 255, 51, 102, 204, 153}, Levels: levels, Y: []int{1, 0, 1}, N: 3, Dim: 2}
+	x := make([]float64, 2*d.Dim)
+	d.Rows(x, 1, 3)
+	fmt.Println(x)
+	fmt.Println(d.Float64().X)
+	// Output:
+	// [0.2 0.4 0.8 0.6]
+	// [0 1 0.2 0.4 0.8 0.6]
+}

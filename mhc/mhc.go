@@ -175,7 +175,6 @@ func (w *worker) ForwardChunk(pre, post, res, tape, x []float64, tokens int) err
 	n, nn := m.cfg.N, m.cfg.N*m.cfg.N
 	tl, ht := m.TapeLen(), m.head.TapeLen()
 	w.head.ForwardChunk(pre, post, tape, tl, x, tokens)
-	a := m.ARes.Value[0]
 	var worst float64
 	defer func() { m.noteDeviation(worst) }()
 	t := 0
@@ -200,27 +199,22 @@ func (w *worker) ForwardChunk(pre, post, res, tape, x []float64, tokens int) err
 		}
 	}
 	for ; t < tokens; t++ {
-		h := res[t*nn : (t+1)*nn]
 		if n == 1 {
-			h[0] = 1
+			res[t] = 1
 			continue
 		}
-		rec := tape[t*tl : (t+1)*tl]
-		z := rec[ht : ht+nn]
-		for i, r := range m.head.Raw(rec) {
-			z[i] = a*r + m.BRes.Value[i]
-		}
+		h, z, fixed := w.logits(res, tape, t)
 		var st birkhoff.Stats
 		var err error
 		if m.fixedRec > 0 {
-			st, err = w.ws.ProjectFixed(h, rec[ht+2*nn:], z, m.cfg.Projection.Iterations)
+			st, err = w.ws.ProjectFixed(h, fixed, z, m.cfg.Projection.Iterations)
 		} else {
 			st, err = w.ws.Project(h, z, m.cfg.Projection)
 		}
 		if err != nil {
 			return fmt.Errorf("mhc: token %d: H̃_res: %w", t, err)
 		}
-		copy(rec[ht+nn:ht+2*nn], h)
+		copy(tape[t*tl+ht+nn:t*tl+ht+2*nn], h)
 		if st.Deviation > worst { // as noteDeviation: a NaN is never noted
 			worst = st.Deviation
 		}

@@ -152,10 +152,6 @@ func (d *Dataset) Rows(dst []float64, lo, hi int) {
 	if lo < 0 || hi < lo || hi > d.N || len(dst) != (hi-lo)*d.Dim {
 		panic(ErrShape)
 	}
-	if d.X != nil {
-		copy(dst, d.X[lo*d.Dim:hi*d.Dim])
-		return
-	}
 	for i := lo; i < hi; i++ {
 		d.row(dst[(i-lo)*d.Dim:(i-lo+1)*d.Dim], i)
 	}

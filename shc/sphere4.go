@@ -3,6 +3,7 @@ package shc
 import (
 	"math"
 
+	"github.com/hyperconn/hyperconn/internal/f64"
 	"github.com/hyperconn/hyperconn/spectral"
 )
 
@@ -106,17 +107,7 @@ func (c *cayley3) forward(z *[3]float64) bool {
 	}
 	// w0 *= 1/1 is exact and left out.
 	c.u = [9]float64{w0[0], w0[1], w0[2], w1[0], w1[1], w1[2], w2[0], w2[1], w2[2]}
-	return allFinite(c.u[:])
-}
-
-// allFinite reports whether every value of x is finite: x − x is 0 for a
-// finite x and NaN for an infinity or a NaN, and one NaN makes the sum NaN.
-func allFinite(x []float64) bool {
-	var s float64
-	for _, v := range x {
-		s += v - v
-	}
-	return s == 0
+	return f64.AllFinite(c.u[:])
 }
 
 // backwardZ returns ∂L/∂z given g = ∂L/∂U at the last forward: spectral's
@@ -250,5 +241,5 @@ func (s *sphere4) backward(dzu, dzv, dsig *[3]float64, zu, zv, sig *[3]float64, 
 	}
 	*dzu = s.cu.backwardZ(&gu)
 	*dzv = s.cv.backwardZ(&gv)
-	return allFinite(dzu[:]) && allFinite(dzv[:]) && allFinite(dsig[:])
+	return f64.AllFinite(dzu[:]) && f64.AllFinite(dzv[:]) && f64.AllFinite(dsig[:])
 }

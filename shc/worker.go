@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/hyperconn/hyperconn/hc"
+	"github.com/hyperconn/hyperconn/internal/f64"
 	"github.com/hyperconn/hyperconn/internal/head"
 	"github.com/hyperconn/hyperconn/spectral"
 )
@@ -270,7 +271,7 @@ func (w *worker) backward4(sig []float64) bool {
 	// are finite. As in spectral.Sphere.Backward, a non-finite ∂L/∂H or
 	// gradient gives NaN.
 	g := (*[16]float64)(w.g)
-	if !allFinite(g[:]) {
+	if !f64.AllFinite(g[:]) {
 		w.nanZ()
 		return true
 	}

@@ -76,7 +76,7 @@ func CheckFloat32(t *testing.T, m hc.Float32Products, rnd *rand.Rand, tokens int
 	for i, name := range names {
 		g := relGap(r32[i], r64[i])
 		if i >= 5 {
-			g = absGap(r32[i], r64[i]) / scale[i-5]
+			g = maxAbsDiff(r32[i], r64[i]) / scale[i-5]
 		}
 		if !(g <= Float32Tol) {
 			t.Errorf("%s: float32 and float64 products differ by %.3g relative", name, g)
@@ -163,13 +163,4 @@ func gradScales(t *testing.T, m hc.Float32Products, fx *fixture) []float64 {
 		}
 	}
 	return scale
-}
-
-// absGap is max|a−b|.
-func absGap(a, b []float64) float64 {
-	var d float64
-	for i := range a {
-		d = math.Max(d, math.Abs(a[i]-b[i]))
-	}
-	return d
 }

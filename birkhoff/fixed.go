@@ -216,39 +216,8 @@ func (w *Workspace[F]) fixedScaling(rec []float64) []float64 {
 	copy(cur, w.k)
 	f := rec[1+nn:]
 	for len(f) >= 2*n {
-		// Columns: s_j = 1/Σ_i m_ij, m_ij ← m_ij·s_j (normalize's order).
-		c := f[:n]
-		for j := range c {
-			c[j] = 0
-		}
-		for i := 0; i < n; i++ {
-			for j, v := range cur[i*n : i*n+n] {
-				c[j] += v
-			}
-		}
-		for j := range c {
-			c[j] = 1 / c[j]
-		}
-		for i := 0; i < n; i++ {
-			row := cur[i*n : i*n+n]
-			for j, v := range row {
-				row[j] = v * c[j]
-			}
-		}
-		// Rows.
-		r := f[n : 2*n]
-		for i := 0; i < n; i++ {
-			row := cur[i*n : i*n+n]
-			var sum float64
-			for _, v := range row {
-				sum += v
-			}
-			inv := 1 / sum
-			r[i] = inv
-			for j, v := range row {
-				row[j] = v * inv
-			}
-		}
+		normalize(cur, cur, f[:n], n, true)     // columns, factors recorded
+		normalize(cur, cur, f[n:2*n], n, false) // rows, likewise
 		f = f[2*n:]
 	}
 	return cur

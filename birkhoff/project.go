@@ -245,7 +245,8 @@ func (w *Workspace[F]) fixed(t int) {
 }
 
 // normalize writes into dst the matrix src with its columns (cols true) or
-// rows divided by their sums; s is scratch of length n. dst may be src.
+// rows divided by their sums, and into s (length n) the factors used, the
+// reciprocals of those sums. dst may be src.
 func normalize(dst, src, s []float64, n int, cols bool) {
 	if cols {
 		for j := range s {
@@ -274,6 +275,7 @@ func normalize(dst, src, s []float64, n int, cols bool) {
 			sum += v
 		}
 		inv := 1 / sum
+		s[i] = inv
 		row := dst[i*n : i*n+n]
 		for j, v := range src {
 			row[j] = v * inv

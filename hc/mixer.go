@@ -92,8 +92,7 @@ type ChunkWorker interface {
 
 // Float32Products is implemented by mixers that can run their own matrix
 // products in float32, for networks trained in float32 (net.Config.Float32
-// turns it on): the coefficient head of the mHC family and sHC, HC's
-// dynamic projections. With it on, a product's inputs are rounded to
+// turns it on): the coefficient head of the mHC family and sHC. With it on, a product's inputs are rounded to
 // float32 and it accumulates in float32; its result is widened back to
 // float64 and everything else — parameters and their gradients (the
 // float64 masters), the normalisations, the projections onto the
@@ -107,6 +106,30 @@ type ChunkWorker interface {
 type Float32Products interface {
 	Mixer
 	SetFloat32Products(on bool)
+}
+
+// Float32Storage is implemented by mixers that can also keep the
+// parameters their float32 products read (the coefficient head's Φ of the
+// mHC family and sHC) in float32 storage owned by the caller, for networks
+// trained in float32: net.Config.Float32 moves them into its float32
+// parameter arena, where its float32 AdamW updates them with the network's
+// own weights. The projections and every other parameter stay float64.
+type Float32Storage interface {
+	Float32Products
+	// Float32Params returns the parameters, among Params, that
+	// SetFloat32Storage accepts.
+	Float32Params() []*Param
+	// SetFloat32Storage makes the mixer read p's value from value and add
+	// p's gradient into grad (both of len(p.Value), value holding p's
+	// value rounded to float32) instead of using p.Value and p.Grad, which
+	// are no longer read or written. Float32 products must be on; turning
+	// them off, or a call with nil value and grad, detaches the storage and
+	// widens value back into p.Value. It returns an error, and changes
+	// nothing, for a p not in Float32Params, lengths that do not match, or
+	// float32 products off. It must not be called while a Layer of the
+	// mixer is between Pre and PreBackward, nor while a Worker runs, and a
+	// Worker must be flushed before.
+	SetFloat32Storage(p *Param, value, grad []float32) error
 }
 
 // Lookup returns the parameter of m called name, or nil.

@@ -108,8 +108,11 @@
 // Config.Float32 computes the embedding, every block's RMSNorm and MLP, the
 // final norm and the head in float32: weights, activations, gradients and
 // AdamW moments, with products through Sgemm. The residual streams, the
-// mixers and the loss stay float64, converted at the branch boundaries.
-// Params then holds the mixers' tensors and Params32 the others;
+// mixers and the loss stay float64, converted at the branch boundaries,
+// except the Φ of the coefficient heads (mHC family, sHC: hc.Float32Storage),
+// whose products already ran in float32 and which is now trained in
+// float32 with the weights. Params then holds the mixers' float64 tensors
+// and Params32 the others;
 // checkpoints store both. Gradient checks run on the float64 path; a
 // 200-step float32 run ends within 1% relative loss of the float64 one
 // (measured ~1e-5). The element-wise work between the float32 products

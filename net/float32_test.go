@@ -312,3 +312,82 @@ func TestStepAllocsParallel(t *testing.T) {
 		}
 	}
 }
+
+// TestFloat32MixerStorage checks that a float32 model trains the
+// coefficient heads' Φ in float32 (hc.Float32Storage): for each mixer of
+// the mHC family and sHC, "blockL.mixer.phi" is in Params32, not Params;
+// its gradient after one step agrees with the float64 model's (within the
+// float32 path's rounding); a second step on the same examples with a
+// negligible learning rate gives the same gradient again, not twice it (the
+// float32 gradient is cleared between steps); and training moves its value.
+func TestFloat32MixerStorage(t *testing.T) {
+	data := teacherData(4, 16, 10, 4)
+	for _, name := range []string{MixerMHC, MixerMHCExact, MixerMHCLite, MixerSHC} {
+		grads := func(f32 bool, lr float64, steps int) (g1, g2 []float64, value, value0 []float64) {
+			m, err := NewModel(Config{Mixer: name, N: 4, Width: 8, Depth: 3, Hidden: 2, Inputs: 10, Classes: 4, Seed: 5, Float32: f32})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr, err := NewTrainer(m, data, TrainConfig{Steps: steps, Batch: 16, LR: lr, Seed: 5, ClipNorm: 1e30})
+			if err != nil {
+				t.Fatal(err)
+			}
+			const phi = "block1.mixer.phi"
+			read := func() (g, v []float64) {
+				for i, p := range m.Params32() {
+					if m.ParamNames32()[i] == phi {
+						for j := range p.Grad {
+							g, v = append(g, float64(p.Grad[j])), append(v, float64(p.Value[j]))
+						}
+					}
+				}
+				for i, p := range m.Params() {
+					if m.ParamNames()[i] == phi {
+						if f32 {
+							t.Fatalf("%s: %s is among the float64 parameters of a float32 model", name, phi)
+						}
+						g, v = append(g, p.Grad...), append(v, p.Value...)
+					}
+				}
+				if len(g) == 0 {
+					t.Fatalf("%s (float32 %v): no parameter %s", name, f32, phi)
+				}
+				return g, v
+			}
+			_, value0 = read()
+			value0 = append([]float64(nil), value0...)
+			for s := range steps {
+				if _, err := tr.Step(); err != nil {
+					t.Fatal(err)
+				}
+				switch s {
+				case 0:
+					g1, _ = read()
+				case 1:
+					g2, _ = read()
+				}
+			}
+			_, value = read()
+			return g1, g2, value, value0
+		}
+		g32, again, _, _ := grads(true, 1e-12, 2)
+		g64, _, _, _ := grads(false, 1e-12, 1)
+		var scale, d64, dAgain float64
+		for i := range g64 {
+			scale = math.Max(scale, math.Abs(g64[i]))
+			d64 = math.Max(d64, math.Abs(g32[i]-g64[i]))
+			dAgain = math.Max(dAgain, math.Abs(again[i]-g32[i]))
+		}
+		if scale == 0 || d64 > 1e-3*scale {
+			t.Errorf("%s: float32 ∂Φ differs from float64's by %.3g (scale %.3g)", name, d64, scale)
+		}
+		if dAgain > 1e-4*scale {
+			t.Errorf("%s: the second step's ∂Φ differs from the first's by %.3g (scale %.3g): not cleared between steps?", name, dAgain, scale)
+		}
+		_, _, v, v0 := grads(true, 1e-2, 5)
+		if slices.Equal(v, v0) {
+			t.Errorf("%s: five float32 steps left Φ unchanged", name)
+		}
+		t.Logf("%s: ∂Φ float32 vs float64 %.2g, step 2 vs step 1 %.2g (scale %.3g)", name, d64/scale, dAgain/scale, scale)
+	}
+}

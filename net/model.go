@@ -51,10 +51,13 @@ type Config struct {
 	// mixers (coefficients, parameters, their AdamW state) and the logits
 	// and loss stay float64, with conversions at the branch boundaries;
 	// a mixer that implements hc.Float32Products (the mHC family's and
-	// sHC's coefficient heads) runs its own matrix products in float32.
-	// In float32, GELU's erf is a rational approximation (error < 1e-6)
-	// and its work and AdamW's are split across gemm's threads. Params
-	// then holds the mixers' tensors and Params32 the others. A 200-step
+	// sHC's coefficient heads) runs its own matrix products in float32,
+	// and one that implements hc.Float32Storage keeps the parameters those
+	// products read (the heads' Φ) in float32 too, trained with the
+	// float32 weights. In float32, GELU's erf is a rational approximation
+	// (error < 1e-6) and its work and AdamW's are split across gemm's
+	// threads. Params then holds the mixers' float64 tensors and Params32
+	// the others. A 200-step
 	// run ends within 1% relative loss of the float64 one (the tested
 	// bound; measured ~1e-5). false, the default, is the float64 reference path.
 	Float32 bool `json:"float32,omitempty"`
@@ -187,7 +190,7 @@ func NewModel(cfg Config) (*Model, error) {
 		if err != nil {
 			return nil, err
 		}
-		if fp, ok := mx.(hc.Float32Products); ok && cfg.Float32 {
+		if fp, ok := mx.(hc.Float32Products); ok && cfg.Float32 { // before newModel32
 			fp.SetFloat32Products(true)
 		}
 		b := &m.blocks[l]
@@ -210,7 +213,9 @@ func NewModel(cfg Config) (*Model, error) {
 	m.ws.h = make([][]float64, cfg.Depth)
 	m.ws.a = make([][]float64, cfg.Depth)
 	if cfg.Float32 {
-		m.f32 = newModel32(m, isMixer)
+		if m.f32, err = newModel32(m, isMixer); err != nil {
+			return nil, err
+		}
 	}
 	return m, nil
 }
@@ -222,8 +227,9 @@ func (m *Model) Config() Config { return m.cfg }
 // the mixer's parameters, the norm gain and the two MLP Linears, then the
 // final norm and the head. The order is fixed; it is the layout of the
 // optimiser state and of checkpoints. On a Config.Float32 model it holds
-// the float64 parameters only — the mixers', in the same order — and
-// Params32 holds the rest.
+// the float64 parameters only — the mixers' (but the Φ of their
+// coefficient heads, see Config.Float32), in the same order — and Params32
+// holds the rest.
 func (m *Model) Params() []*Param { return m.params }
 
 // ParamNames returns the unique checkpoint name of each entry of Params,

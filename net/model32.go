@@ -11,8 +11,10 @@ import (
 
 // model32 is the float32 half of a Model built with Config.Float32: the
 // embedding, each block's RMSNorm and MLP, the final norm and the head, in
-// float32, their parameters in one arena. The residual streams, the mixers
-// and the logits stay float64 (see the package documentation).
+// float32, their parameters in one arena, with the mixers' parameters that
+// can be held in float32 (hc.Float32Storage: the coefficient heads' Φ).
+// The residual streams, the rest of the mixers and the logits stay float64
+// (see the package documentation).
 type model32 struct {
 	arena  arena32
 	embed  *linear32
@@ -24,6 +26,7 @@ type model32 struct {
 }
 
 type block32 struct {
+	mix      []*Param32 // the mixer's parameters held in float32, if any
 	norm     *rmsNorm32
 	up, down *linear32
 }
@@ -41,11 +44,22 @@ type workspace32 struct {
 
 // newModel32 converts the float64 layers of m (freshly initialised) into
 // float32 and drops them from m, whose params and names keep the mixers'
-// parameters only; isMixer[i] tells whether m.params[i] is a mixer's.
-func newModel32(m *Model, isMixer []bool) *model32 {
+// float64 parameters only; isMixer[i] tells whether m.params[i] is a
+// mixer's. A mixer's parameters that it can hold in float32
+// (hc.Float32Storage; its float32 products must be on) move into the arena
+// too, under the same names, in the float64 model's order.
+func newModel32(m *Model, isMixer []bool) (*model32, error) {
+	moved := map[*Param]bool{}
+	for l := range m.blocks {
+		if fs, ok := m.blocks[l].layer.Mixer().(hc.Float32Storage); ok {
+			for _, p := range fs.Float32Params() {
+				moved[p] = true
+			}
+		}
+	}
 	total := 0
 	for i, p := range m.params {
-		if !isMixer[i] {
+		if !isMixer[i] || moved[p] {
 			total += len(p.Value)
 		}
 	}
@@ -56,7 +70,17 @@ func newModel32(m *Model, isMixer []bool) *model32 {
 	for l := range m.blocks {
 		b := &m.blocks[l]
 		prefix := fmt.Sprintf("block%d.", l)
-		f.blocks[l] = block32{norm: newRMSNorm32(a, prefix, b.norm), up: newLinear32(a, prefix, b.up), down: newLinear32(a, prefix, b.down)}
+		var mix []*Param32
+		if fs, ok := b.layer.Mixer().(hc.Float32Storage); ok {
+			for _, p := range fs.Float32Params() {
+				q := a.add(prefix+"mixer."+p.Name, p)
+				if err := fs.SetFloat32Storage(p, q.Value, q.Grad); err != nil {
+					return nil, fmt.Errorf("net: block %d: %w", l, err)
+				}
+				mix = append(mix, q)
+			}
+		}
+		f.blocks[l] = block32{mix: mix, norm: newRMSNorm32(a, prefix, b.norm), up: newLinear32(a, prefix, b.up), down: newLinear32(a, prefix, b.down)}
 		b.norm, b.up, b.down = nil, nil, nil
 	}
 	f.final = newRMSNorm32(a, "", m.final)
@@ -65,7 +89,7 @@ func newModel32(m *Model, isMixer []bool) *model32 {
 	// Keep the mixers' float64 parameters only.
 	params, names := m.params[:0:0], m.names[:0:0]
 	for i, p := range m.params {
-		if isMixer[i] {
+		if isMixer[i] && !moved[p] {
 			params = append(params, p)
 			names = append(names, m.names[i])
 		}
@@ -74,7 +98,7 @@ func newModel32(m *Model, isMixer []bool) *model32 {
 	d := len(m.blocks)
 	w := &f.ws
 	w.in, w.u, w.h, w.a, w.cdf = make([][]float32, d), make([][]float32, d), make([][]float32, d), make([][]float32, d), make([][]float32, d)
-	return f
+	return f, nil
 }
 
 // grow sizes the float32 workspace for rows examples.
@@ -161,6 +185,9 @@ func (f *model32) backward(m *Model, dlogits []float64) {
 		b.up.backward(w.du, w.da, w.u[l], rows)
 		b.norm.backward(w.din, w.du, w.in[l], rows)
 		to64(w.d64b, w.din)
+		for _, q := range b.mix { // PreBackward adds into their gradients
+			q.settle()
+		}
 		layer.PreBackward(dX2, w.d64b)
 		dX, dX2 = dX2, dX
 	}

@@ -7,10 +7,27 @@ var _ hc.Float32Products = (*Mixer)(nil)
 // SetFloat32Products runs the coefficient head's three matrix products
 // (y = x̂·Φ and its gradients with respect to Φ and x) in float32 when on,
 // and in float64 when off, the default; see hc.Float32Products. The
-// parameters, their gradients, the RMSNorm, the tapes and the map onto the
+// parameters (Φ too, unless SetFloat32Storage gives it float32 storage),
+// their gradients, the RMSNorm, the tapes and the map onto the
 // spectral sphere (or the normalisation by σ₁) stay float64, so H_res
 // keeps its row sums and spectral norm to the same precision either way.
 // It takes effect from the next forward pass and must not be called while
 // a Layer of m is between Pre and PreBackward, nor while a Worker of m
 // runs.
 func (m *Mixer) SetFloat32Products(on bool) { m.head.SetFloat32Products(on) }
+
+var _ hc.Float32Storage = (*Mixer)(nil)
+
+// Float32Params returns the coefficient head's Φ ("phi"), the parameter
+// that SetFloat32Storage can hold in float32.
+func (m *Mixer) Float32Params() []*hc.Param { return m.head.Float32Params() }
+
+// SetFloat32Storage keeps Φ's value and gradient in float32 slices the
+// caller owns, as net does for networks trained in float32 (see
+// hc.Float32Storage): the float32 products then read Φ as it is and add
+// its gradient in float32. Float32 products must be on; nil slices, or
+// turning the products off, detach the storage and widen Φ back into its
+// Param.
+func (m *Mixer) SetFloat32Storage(p *hc.Param, value, grad []float32) error {
+	return m.head.SetFloat32Storage(p, value, grad)
+}

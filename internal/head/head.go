@@ -38,6 +38,17 @@
 // widens the product's ∂X (f32.AddTo64Scaled), with the float64 path's
 // rounding. Φ is rounded once per forward chunk, not once per Flush: the
 // head cannot tell when a caller changes Phi.Value.
+//
+// # Float32 storage of Φ
+//
+// SetFloat32Storage (hc.Float32Storage) goes one step further for
+// networks trained in float32: Φ's value and gradient then live in float32
+// slices the caller owns (net puts them in its float32 parameter arena and
+// updates them with its float32 AdamW). The products read that Φ as it is,
+// with no rounding pass, and a Worker accumulates its chunks' ∂Φ in
+// float32 and adds it into the float32 gradient at Flush; Phi.Value and
+// Phi.Grad are left alone until the storage is detached, which widens the
+// float32 value back into Phi.Value.
 package head
 
 import (
@@ -67,6 +78,9 @@ type Head struct {
 	BPre, BPost *hc.Param
 	// single selects the float32 products (SetFloat32Products).
 	single bool
+	// v32 and g32, when not nil, hold Φ and its gradient in float32
+	// (SetFloat32Storage).
+	v32, g32 []float32
 }
 
 // New returns a head for n streams of width c and k raw residual logits,
@@ -104,7 +118,53 @@ func (h *Head) Params() []*hc.Param { return []*hc.Param{h.Phi, h.Gates, h.BPre,
 // not be called between a chunk's forward and backward pass, nor while a
 // Worker runs. With it off the results are bit-identical to a head that
 // never had it on.
-func (h *Head) SetFloat32Products(on bool) { h.single = on }
+// Turning it off detaches a float32 storage of Φ (see SetFloat32Storage).
+func (h *Head) SetFloat32Products(on bool) {
+	if !on {
+		h.detach()
+	}
+	h.single = on
+}
+
+// Float32Params returns Φ, the one parameter SetFloat32Storage accepts.
+func (h *Head) Float32Params() []*hc.Param { return []*hc.Param{h.Phi} }
+
+// SetFloat32Storage implements hc.Float32Storage for Φ: from the next
+// forward chunk, Φ's value is read from value (len(Phi.Value) float32, Φ
+// rounded) and its gradient added into grad, and Phi.Value and Phi.Grad
+// are left alone. Float32 products must be on. Nil value and grad detach
+// the storage, widening value back into Phi.Value. Every Worker must have
+// been flushed, and none may run.
+func (h *Head) SetFloat32Storage(p *hc.Param, value, grad []float32) error {
+	if p != h.Phi {
+		name := "<nil>"
+		if p != nil {
+			name = p.Name
+		}
+		return fmt.Errorf("head: parameter %q cannot be held in float32: only %q can", name, h.Phi.Name)
+	}
+	if value == nil && grad == nil {
+		h.detach()
+		return nil
+	}
+	if !h.single {
+		return fmt.Errorf("head: float32 storage of %q needs float32 products on", p.Name)
+	}
+	if len(value) != len(p.Value) || len(grad) != len(p.Value) {
+		return fmt.Errorf("head: float32 storage of %q: len(value) = %d, len(grad) = %d, want %d",
+			p.Name, len(value), len(grad), len(p.Value))
+	}
+	h.v32, h.g32 = value, grad
+	return nil
+}
+
+// detach ends a float32 storage of Φ, widening its value into Phi.Value.
+func (h *Head) detach() {
+	if h.v32 != nil {
+		f32.To64(h.Phi.Value, h.v32)
+		h.v32, h.g32 = nil, nil
+	}
+}
 
 // Float32Products reports whether h runs its products in float32.
 func (h *Head) Float32Products() bool { return h.single }
@@ -122,7 +182,7 @@ type Worker struct {
 	dy    []float64 // tokens×(2n+k), grown to the largest chunk
 	rms   []float64 // per token, the factor of x in ∂x (float32 products)
 	phi   []float64 // private ∂L/∂Φ; holds nothing while fresh
-	fresh bool      // no chunk since the last Flush: phi is logically zero
+	fresh bool      // no chunk since the last Flush: phi (s.dphi with float32 storage) is logically zero
 	gates [2]float64
 	bPre  []float64
 	bPost []float64
@@ -206,10 +266,14 @@ func (w *Worker) ForwardChunk(pre, post, tape []float64, stride int, x []float64
 			ss := f32.From64SumSquares(x32[t*nc:(t+1)*nc], x[t*nc:(t+1)*nc])
 			tape[t*stride] = 1 / math.Sqrt(ss/float64(nc)+Eps)
 		}
-		f32.From64(s.phi, h.Phi.Value)
+		phi32 := h.v32
+		if phi32 == nil {
+			f32.From64(s.phi, h.Phi.Value)
+			phi32 = s.phi
+		}
 		// yᵀ = Φ·Xᵀ: OpenBLAS's Sgemm runs X·Φᵀ 2× slower when 2n+k is
 		// not a multiple of 16.
-		gemm.Mul32(blas.NoTrans, blas.Trans, r, tokens, nc, 1, s.phi, nc, x32, nc, 0, y32, tokens)
+		gemm.Mul32(blas.NoTrans, blas.Trans, r, tokens, nc, 1, phi32, nc, x32, nc, 0, y32, tokens)
 		for t := range tokens {
 			rec := tape[t*stride : t*stride+1+r]
 			inv, y := rec[0], rec[1:]
@@ -326,18 +390,32 @@ func (w *Worker) backward32(dx, x, tape []float64, stride, tokens int) {
 	for t := 0; kept && t < tokens; t++ {
 		kept = tape[t*stride+r+2*h.n+1] == s.stamp
 	}
+	phi32 := h.v32
 	if !kept {
 		f32.From64(x32, x[:tokens*nc])
-		f32.From64(s.phi, h.Phi.Value)
+		if phi32 == nil {
+			f32.From64(s.phi, h.Phi.Value)
+		}
 	}
-	if w.pend {
-		w.widen()
+	if phi32 == nil {
+		phi32 = s.phi
+		if w.pend {
+			w.widen()
+		}
+		gemm.Mul32(blas.Trans, blas.NoTrans, r, nc, tokens, 1, dy32, r, x32, nc, 0, s.dphi, nc)
+		w.pend = true
+	} else {
+		// Float32 storage: s.dphi is the private ∂Φ, accumulated in
+		// float32 and overwritten by the first chunk after a Flush.
+		var beta float32 = 1
+		if w.fresh {
+			beta, w.fresh = 0, false
+		}
+		gemm.Mul32(blas.Trans, blas.NoTrans, r, nc, tokens, 1, dy32, r, x32, nc, beta, s.dphi, nc)
 	}
-	gemm.Mul32(blas.Trans, blas.NoTrans, r, nc, tokens, 1, dy32, r, x32, nc, 0, s.dphi, nc)
-	w.pend = true
 	// ∂X overwrites X's scratch, whose stamp no record will match again.
 	s.stamp = 0
-	gemm.Mul32(blas.NoTrans, blas.NoTrans, tokens, nc, r, 1, dy32, r, s.phi, nc, 0, x32, nc)
+	gemm.Mul32(blas.NoTrans, blas.NoTrans, tokens, nc, r, 1, dy32, r, phi32, nc, 0, x32, nc)
 	// dx_t += c_t·x_t (the rms term), then += ∂X_t widened: the order of
 	// the float64 path, in one pass.
 	for t := range tokens {
@@ -356,14 +434,20 @@ func (w *Worker) widen() {
 	w.pend = false
 }
 
-// Flush adds the private gradients into the Params' Grad and zeroes them.
+// Flush adds the private gradients into the Params' Grad (Φ's into the
+// float32 gradient of a float32 storage) and zeroes them.
 func (w *Worker) Flush() {
 	h := w.h
 	if w.pend {
 		f32.AddTo64(h.Phi.Grad, w.s.dphi)
 		w.pend = false
 	}
-	if !w.fresh {
+	switch {
+	case w.fresh:
+	case h.g32 != nil: // float32 storage: the private ∂Φ is s.dphi
+		f32.Add(h.g32, w.s.dphi)
+		w.fresh = true
+	default:
 		floats.Add(h.Phi.Grad, w.phi)
 		w.fresh = true
 	}

@@ -3,7 +3,10 @@ package head
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
+
+	"github.com/hyperconn/hyperconn/hc"
 )
 
 // fdTol bounds the relative error of the backward pass against a
@@ -158,16 +161,13 @@ func runChunk(h *Head, w *Worker, x, gp, gq, gr []float64, tokens int) chunkRun 
 	return r
 }
 
-// TestFloat32Products checks SetFloat32Products: the results agree with
-// float64 products within float32Tol; turned off again, they are
-// bit-identical to a head that never had it on; a backward pass whose
-// chunk is no longer in the worker's float32 scratch (another chunk was
-// forwarded since) rounds X and Φ again and gives, bit for bit, what a
-// fresh worker gives; several chunks between Flushes add up.
-func TestFloat32Products(t *testing.T) {
-	const n, c, k, tokens = 4, 16, 16, 9
-	rnd := rand.New(rand.NewPCG(3, 4))
-	h, err := New(n, c, k, 1)
+// randomHead returns New(n, c, k, layer) with its parameters perturbed by
+// N(0, 0.25) draws, and a function drawing standard normal vectors from the
+// same seeded generator.
+func randomHead(t *testing.T, n, c, k, layer int, seed uint64) (*Head, func(int) []float64) {
+	t.Helper()
+	rnd := rand.New(rand.NewPCG(seed, seed+1))
+	h, err := New(n, c, k, layer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,13 +176,24 @@ func TestFloat32Products(t *testing.T) {
 			p.Value[i] += 0.5 * rnd.NormFloat64()
 		}
 	}
-	randv := func(m int) []float64 {
+	return h, func(m int) []float64 {
 		v := make([]float64, m)
 		for i := range v {
 			v[i] = rnd.NormFloat64()
 		}
 		return v
 	}
+}
+
+// TestFloat32Products checks SetFloat32Products: the results agree with
+// float64 products within float32Tol; turned off again, they are
+// bit-identical to a head that never had it on; a backward pass whose
+// chunk is no longer in the worker's float32 scratch (another chunk was
+// forwarded since) rounds X and Φ again and gives, bit for bit, what a
+// fresh worker gives; several chunks between Flushes add up.
+func TestFloat32Products(t *testing.T) {
+	const n, c, k, tokens = 4, 16, 16, 9
+	h, randv := randomHead(t, n, c, k, 1, 3)
 	x, x2 := randv(tokens*n*c), randv(tokens*n*c)
 	gp, gq, gr := randv(tokens*n), randv(tokens*n), randv(tokens*k)
 
@@ -290,5 +301,137 @@ func TestAllocsFloat32(t *testing.T) {
 	step()
 	if a := testing.AllocsPerRun(10, step); a != 0 {
 		t.Errorf("%v allocs per chunk, want 0", a)
+	}
+}
+
+// TestFloat32Storage checks SetFloat32Storage: with Φ held in float32 (its
+// value the rounding of Phi.Value), a chunk's coefficients, tape and ∂x are
+// bit-identical to those of float32 products on the float64 Φ, and its ∂Φ,
+// added into the float32 gradient, equals theirs rounded; Phi.Value and
+// Phi.Grad are left alone; two chunks before a Flush add up (in float32);
+// the head reads the float32 value as it is at each chunk; detaching
+// (explicitly or by turning float32 products off) widens it back into
+// Phi.Value; bad calls give errors and change nothing.
+func TestFloat32Storage(t *testing.T) {
+	const n, c, k, tokens = 4, 16, 16, 9
+	h, randv := randomHead(t, n, c, k, 2, 5)
+	x, x2 := randv(tokens*n*c), randv(tokens*n*c)
+	gp, gq, gr := randv(tokens*n), randv(tokens*n), randv(tokens*k)
+	phi := h.Phi
+	v32, g32 := make([]float32, len(phi.Value)), make([]float32, len(phi.Value))
+	for i, v := range phi.Value {
+		v32[i] = float32(v)
+	}
+
+	if err := h.SetFloat32Storage(phi, v32, g32); err == nil {
+		t.Error("float32 storage accepted with float64 products")
+	}
+	h.SetFloat32Products(true)
+	ref := runChunk(h, h.NewWorker(), x, gp, gq, gr, tokens)
+	for _, bad := range []struct {
+		name   string
+		p      *hc.Param
+		v, g   []float32
+		wanted string
+	}{
+		{"another parameter", h.Gates, v32, g32, "cannot be held"},
+		{"nil parameter", nil, v32, g32, "cannot be held"},
+		{"short value", phi, v32[1:], g32, "len(value)"},
+		{"short gradient", phi, v32, g32[1:], "len(grad)"},
+	} {
+		if err := h.SetFloat32Storage(bad.p, bad.v, bad.g); err == nil || !strings.Contains(err.Error(), bad.wanted) {
+			t.Errorf("%s: error %v, want one containing %q", bad.name, err, bad.wanted)
+		}
+	}
+	if h.v32 != nil {
+		t.Fatal("a refused call attached the storage")
+	}
+	if err := h.SetFloat32Storage(phi, v32, g32); err != nil {
+		t.Fatal(err)
+	}
+	value0 := append([]float64(nil), phi.Value...)
+	for i := range phi.Grad {
+		phi.Grad[i] = 7 // must stay untouched
+	}
+	w := h.NewWorker()
+	tl := h.TapeLen()
+	run := func(w *Worker, xs []float64) chunkRun {
+		r := chunkRun{pre: make([]float64, tokens*n), post: make([]float64, tokens*n),
+			tape: make([]float64, tokens*tl), dx: make([]float64, len(xs))}
+		w.ForwardChunk(r.pre, r.post, r.tape, tl, xs, tokens)
+		w.BackwardChunk(r.dx, xs, r.tape, tl, gp, gq, gr, tokens)
+		return r
+	}
+	got := run(w, x)
+	w.Flush()
+	for i, p := range [][2][]float64{{got.pre, ref.pre}, {got.post, ref.post}, {got.dx, ref.dx}} {
+		if !bitsEqual(p[0], p[1]) {
+			t.Errorf("result %d: float32 storage differs from float32 products", i)
+		}
+	}
+	for i := range got.tape { // the stamps (every TapeLen-th value) differ
+		if (i+1)%tl != 0 && math.Float64bits(got.tape[i]) != math.Float64bits(ref.tape[i]) {
+			t.Fatalf("tape[%d] = %v, want %v", i, got.tape[i], ref.tape[i])
+		}
+	}
+	for i, g := range g32 {
+		if g != float32(ref.grads[0][i]) {
+			t.Fatalf("float32 ∂Φ[%d] = %v, want %v", i, g, float32(ref.grads[0][i]))
+		}
+	}
+	if !bitsEqual(phi.Value, value0) {
+		t.Error("Phi.Value changed under float32 storage")
+	}
+	for _, g := range phi.Grad {
+		if g != 7 {
+			t.Fatal("Phi.Grad written under float32 storage")
+		}
+	}
+
+	// Two chunks before one Flush add up, in float32.
+	clear(g32)
+	run(w, x)
+	run(w, x2)
+	w.Flush()
+	one := make([]float32, len(g32))
+	copy(one, g32)
+	clear(g32)
+	w2 := h.NewWorker()
+	run(w2, x2)
+	w2.Flush()
+	for i := range g32 {
+		want := float64(float32(ref.grads[0][i])) + float64(g32[i])
+		if d := math.Abs(float64(one[i]) - want); d > 1e-6*(math.Abs(want)+1) {
+			t.Fatalf("two chunks: ∂Φ[%d] = %v, want %v", i, one[i], want)
+		}
+	}
+
+	// The next chunk reads the float32 value as it is now.
+	for i := range v32 {
+		v32[i] *= 1.5
+	}
+	moved := run(h.NewWorker(), x)
+	if bitsEqual(moved.pre, got.pre) {
+		t.Error("a changed float32 Φ did not change h_pre")
+	}
+
+	// Turning float32 products off detaches and widens Φ back.
+	h.SetFloat32Products(false)
+	if h.v32 != nil {
+		t.Fatal("float32 products off left the storage attached")
+	}
+	for i, v := range phi.Value {
+		if v != float64(v32[i]) {
+			t.Fatalf("Phi.Value[%d] = %v after detaching, want %v", i, v, float64(v32[i]))
+		}
+	}
+	// And nil slices detach too.
+	h.SetFloat32Products(true)
+	if err := h.SetFloat32Storage(phi, v32, g32); err != nil {
+		t.Fatal(err)
+	}
+	v32[0] = 42
+	if err := h.SetFloat32Storage(phi, nil, nil); err != nil || h.v32 != nil || phi.Value[0] != 42 {
+		t.Errorf("detaching with nil slices: err %v, attached %v, Phi.Value[0] = %v", err, h.v32 != nil, phi.Value[0])
 	}
 }

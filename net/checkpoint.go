@@ -12,6 +12,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 )
 
 // ErrCheckpoint is wrapped by the errors returned for a checkpoint file
@@ -258,72 +259,149 @@ func readCheckpoint(path string) (*checkpoint, error) {
 	if err != nil {
 		return nil, bad("model config: %v", err)
 	}
-	if len(ck.hdr.Params) != len(model.params) {
-		return nil, bad("%d parameters, the model has %d", len(ck.hdr.Params), len(model.params))
+	s64, s32, err := layout(ck.hdr, model)
+	if err != nil {
+		return nil, bad("%v", err)
 	}
-	var total, total32 int // float64 and float32 parameter values
+	var n64, n32 int // values stored in float64 and in float32
+	for _, s := range s64 {
+		n64 += s.n
+	}
+	for _, s := range s32 {
+		n32 += s.n
+	}
+	if want := uint64(3*n64)*8 + uint64(3*n32)*4; uint64(len(rd)) != want {
+		return nil, bad("payload of %d bytes, want %d", len(rd), want)
+	}
+	// Destinations: the model's float64 values (flat, in params order) and
+	// moments, and the float32 arena's values and moments.
+	var total, total32 int
 	for _, p := range model.params {
 		total += len(p.Value)
 	}
+	val := make([]float64, total)
+	ck.m, ck.v = make([]float64, total), make([]float64, total)
+	var val32 []float32
 	if model.f32 != nil {
-		total32 = len(model.f32.arena.value)
-		a := model.f32.arena
-		if len(ck.hdr.Params32) != len(a.params) {
-			return nil, bad("%d float32 parameters, the model has %d", len(ck.hdr.Params32), len(a.params))
-		}
-		for i, p := range a.params {
-			if got := ck.hdr.Params32[i]; got.Name != a.names[i] || got.Len != len(p.Value) {
-				return nil, bad("float32 parameter %d is %q (%d values), want %q (%d)", i, got.Name, got.Len, a.names[i], len(p.Value))
+		val32 = model.f32.arena.value
+		total32 = len(val32)
+		ck.m32, ck.v32 = make([]float32, total32), make([]float32, total32)
+	}
+	dst64 := [3][]float64{val, ck.m, ck.v}
+	dst32 := [3][]float32{val32, ck.m32, ck.v32}
+	for k := range 3 {
+		for _, s := range s64 {
+			for i := range s.n {
+				v := math.Float64frombits(binary.LittleEndian.Uint64(rd[8*i:]))
+				if s.f32 {
+					dst32[k][s.off+i] = float32(v)
+				} else {
+					dst64[k][s.off+i] = v
+				}
 			}
+			rd = rd[8*s.n:]
 		}
-	} else if len(ck.hdr.Params32) != 0 {
-		return nil, bad("float32 parameters in a float64 model")
 	}
-	if want := uint64(3*total)*8 + uint64(3*total32)*4; uint64(len(rd)) != want {
-		return nil, bad("payload of %d bytes, want %d", len(rd), want)
+	for k := range 3 {
+		for _, s := range s32 {
+			for i := range s.n {
+				v := math.Float32frombits(binary.LittleEndian.Uint32(rd[4*i:]))
+				if s.f32 {
+					dst32[k][s.off+i] = v
+				} else {
+					dst64[k][s.off+i] = float64(v)
+				}
+			}
+			rd = rd[4*s.n:]
+		}
 	}
+	off := 0
 	for i, p := range model.params {
-		if got := ck.hdr.Params[i]; got.Name != model.names[i] || got.Len != len(p.Value) {
-			return nil, bad("parameter %d is %q (%d values), want %q (%d)", i, got.Name, got.Len, model.names[i], len(p.Value))
-		}
-	}
-	next := func(dst []float64) {
-		for i := range dst {
-			dst[i] = math.Float64frombits(binary.LittleEndian.Uint64(rd))
-			rd = rd[8:]
-		}
-	}
-	for i, p := range model.params {
-		next(p.Value)
+		copy(p.Value, val[off:])
+		off += len(p.Value)
 		for j, v := range p.Value {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				return nil, bad("%s[%d] = %v", model.names[i], j, v)
 			}
 		}
 	}
-	ck.m, ck.v = make([]float64, total), make([]float64, total)
-	next(ck.m)
-	next(ck.v)
-	if total32 > 0 {
-		next32 := func(dst []float32) {
-			for i := range dst {
-				dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(rd))
-				rd = rd[4:]
-			}
-		}
+	if model.f32 != nil {
 		a := &model.f32.arena
-		next32(a.value)
-		for j, v := range a.value {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return nil, bad("float32 parameter value %d = %v", j, v)
+		for i, p := range a.params {
+			for j, v := range p.Value {
+				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+					return nil, bad("%s[%d] = %v", a.names[i], j, v)
+				}
 			}
 		}
-		ck.m32, ck.v32 = make([]float32, total32), make([]float32, total32)
-		next32(ck.m32)
-		next32(ck.v32)
 	}
 	ck.model = model
 	return ck, nil
+}
+
+// slot is where one tensor of a checkpoint's payload goes: n values from
+// offset off of the model's float64 parameters (flat, in Params order, and
+// their AdamW moments) or, if f32, of its float32 arena.
+type slot struct {
+	off, n int
+	f32    bool
+}
+
+// layout matches the tensors a checkpoint's header lists, in payload order
+// (the float64 ones, then the float32 ones), with the model's by name: each
+// model tensor must be stored exactly once, with its length, in either
+// precision, and is converted to its own. A float32 checkpoint written
+// before the coefficient heads' Φ moved into the float32 arena
+// (hc.Float32Storage) stores Φ and its moments in float64; they are
+// rounded to float32, as a fresh float32 model rounds its initial weights.
+func layout(hdr checkpointHeader, model *Model) (s64, s32 []slot, err error) {
+	where := map[string]slot{}
+	off := 0
+	for i, p := range model.params {
+		where[model.names[i]] = slot{off: off, n: len(p.Value)}
+		off += len(p.Value)
+	}
+	if model.f32 != nil {
+		a := &model.f32.arena
+		off = 0
+		for i, p := range a.params {
+			where[a.names[i]] = slot{off: off, n: len(p.Value), f32: true}
+			off += len(p.Value)
+		}
+	} else if len(hdr.Params32) != 0 {
+		return nil, nil, errors.New("float32 parameters in a float64 model")
+	}
+	want := len(where)
+	match := func(list []checkpointPar, kind string) ([]slot, error) {
+		var out []slot
+		for i, c := range list {
+			s, ok := where[c.Name]
+			switch {
+			case !ok:
+				return nil, fmt.Errorf("%s parameter %d is %q, which the model does not have or was stored twice", kind, i, c.Name)
+			case c.Len != s.n:
+				return nil, fmt.Errorf("%s parameter %q has %d values, the model's %d", kind, c.Name, c.Len, s.n)
+			}
+			delete(where, c.Name)
+			out = append(out, s)
+		}
+		return out, nil
+	}
+	if s64, err = match(hdr.Params, "float64"); err != nil {
+		return nil, nil, err
+	}
+	if s32, err = match(hdr.Params32, "float32"); err != nil {
+		return nil, nil, err
+	}
+	if len(where) != 0 {
+		missing := make([]string, 0, len(where))
+		for name := range where {
+			missing = append(missing, name)
+		}
+		slices.Sort(missing)
+		return nil, nil, fmt.Errorf("%d of the model's %d parameters are missing, e.g. %q", len(where), want, missing[0])
+	}
+	return s64, s32, nil
 }
 
 // bytesPerWeight is what one Linear weight takes in a checkpoint's payload:
@@ -351,7 +429,11 @@ func LoadModel(path string) (*Model, error) {
 // that continues that run on train exactly where it stopped: same weights,
 // optimiser moments, step count, schedule and batch sequence. train must
 // be the data set of the saved run. Errors wrap ErrCheckpoint (bad file, or
-// data of another size) or ErrConfig.
+// data of another size) or ErrConfig. Tensors are matched to the model by
+// name, and one stored in the other precision is converted: a float32
+// checkpoint written before the coefficient heads' Φ moved into the
+// float32 arena (hc.Float32Storage) resumes with Φ and its moments rounded
+// to float32.
 func Resume(path string, train *Dataset) (*Trainer, error) {
 	ck, err := readCheckpoint(path)
 	if err != nil {

@@ -3,6 +3,7 @@ package net
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -26,15 +27,7 @@ func TestResumeExact(t *testing.T) {
 			}
 
 			first := smallRun(t, name, tc)
-			for range k {
-				if _, err := first.Step(); err != nil {
-					t.Fatal(err)
-				}
-			}
-			path := filepath.Join(t.TempDir(), "run.ckpt")
-			if err := first.Save(path); err != nil {
-				t.Fatal(err)
-			}
+			path := stepAndSave(t, first, k, "run.ckpt")
 			data := first.data
 			resumed, err := Resume(path, data)
 			if err != nil {
@@ -226,15 +219,7 @@ func TestResumeFloat32(t *testing.T) {
 		t.Fatalf("%+v %v", res, err)
 	}
 	first := run()
-	for range k {
-		if _, err := first.Step(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	path := filepath.Join(t.TempDir(), "run32.ckpt")
-	if err := first.Save(path); err != nil {
-		t.Fatal(err)
-	}
+	path := stepAndSave(t, first, k, "run32.ckpt")
 	loaded, err := LoadModel(path)
 	if err != nil {
 		t.Fatal(err)
@@ -252,4 +237,132 @@ func TestResumeFloat32(t *testing.T) {
 	if !slices.Equal(values32(straight.Model()), values32(resumed.Model())) || !sameBits(weights(straight.Model()), weights(resumed.Model())) {
 		t.Error("resumed float32 run differs from the straight run")
 	}
+}
+
+// stored is one tensor of a trainer's state by name: value and AdamW
+// moments, widened to float64, and whether the model holds it in float32.
+type stored struct {
+	val [3][]float64
+	f32 bool
+}
+
+// state returns every tensor of t's state by name.
+func state(t *Trainer) map[string]stored {
+	out := map[string]stored{}
+	m1, m2, _ := t.opt.State()
+	off := 0
+	for i, p := range t.model.params {
+		k := len(p.Value)
+		out[t.model.names[i]] = stored{val: [3][]float64{slices.Clone(p.Value), slices.Clone(m1[off : off+k]), slices.Clone(m2[off : off+k])}}
+		off += k
+	}
+	if t.opt32 == nil {
+		return out
+	}
+	a := &t.model.f32.arena
+	widen := func(s []float32) []float64 {
+		w := make([]float64, len(s))
+		for i, v := range s {
+			w[i] = float64(v)
+		}
+		return w
+	}
+	off = 0
+	for i, p := range a.params {
+		k := len(p.Value)
+		out[a.names[i]] = stored{val: [3][]float64{widen(p.Value), widen(t.opt32.m[off : off+k]), widen(t.opt32.v[off : off+k])}, f32: true}
+		off += k
+	}
+	return out
+}
+
+// TestResumeFloat32Layouts checks that checkpoints are matched to the model
+// by name, in either precision: a float32 checkpoint written before the
+// heads' Φ moved into the float32 arena (storeMixersFloat32 off: Φ and its
+// moments stored in float64) resumes with them rounded to float32, and one
+// written now resumes in a model keeping Φ in float64, widened exactly;
+// every other tensor comes back bit for bit, and the resumed run ends
+// within 1% of k steps' largest AdamW moves of the uninterrupted one.
+func TestResumeFloat32Layouts(t *testing.T) {
+	defer func() { storeMixersFloat32 = true }()
+	const k = 6
+	tc := TrainConfig{Steps: 2 * k, Batch: 16, LR: 4e-3, MinLR: 1e-4, Warmup: 3, WeightDecay: 0.05, Seed: 7}
+	cfg := Config{Mixer: MixerMHC, N: 4, Width: 8, Depth: 3, Hidden: 2, Inputs: 10, Classes: 4, Seed: 1, Float32: true}
+	data := teacherData(2, 90, 10, 4)
+	for _, saveNew := range []bool{false, true} {
+		storeMixersFloat32 = saveNew
+		m, err := NewModel(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, err := NewTrainer(m, data, tc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := stepAndSave(t, first, k, "run32.ckpt")
+		storeMixersFloat32 = !saveNew
+		resumed, err := Resume(path, data)
+		if err != nil {
+			t.Fatalf("saved with float32 Φ %v: %v", saveNew, err)
+		}
+		want, got := state(first), state(resumed)
+		converted := 0
+		for name, w := range want {
+			g, ok := got[name]
+			if !ok {
+				t.Fatalf("%q missing after Resume", name)
+			}
+			if g.f32 != w.f32 {
+				converted++
+			}
+			for j := range 3 {
+				for i, v := range w.val[j] {
+					if g.f32 && !w.f32 {
+						v = float64(float32(v))
+					}
+					if math.Float64bits(g.val[j][i]) != math.Float64bits(v) {
+						t.Fatalf("%s (%d) [%d]: resumed %v, want %v", name, j, i, g.val[j][i], v)
+					}
+				}
+			}
+		}
+		if converted != cfg.Depth || len(got) != len(want) {
+			t.Fatalf("%d of %d tensors changed precision, want the %d heads' Φ", converted, len(want), cfg.Depth)
+		}
+		for _, tr := range []*Trainer{first, resumed} {
+			if res, err := tr.Run(context.Background(), nil); err != nil || res.Steps != 2*k {
+				t.Fatalf("%+v %v", res, err)
+			}
+		}
+		want, got = state(first), state(resumed)
+		var diff, scale float64
+		for name, w := range want {
+			for i, v := range w.val[0] {
+				diff = math.Max(diff, math.Abs(got[name].val[0][i]-v))
+				scale = math.Max(scale, math.Abs(v))
+			}
+		}
+		// AdamW moves a weight by up to about LR per step; the two runs
+		// differ only by Φ's rounding, so they end far closer than that.
+		if bound := k * tc.LR / 100; diff > bound {
+			t.Errorf("saved with float32 Φ %v: resumed run ends %.3g from the straight one, want ≤ %.3g", saveNew, diff, bound)
+		}
+		t.Logf("saved with float32 Φ %v: %d tensors converted; after %d more steps the runs differ by %.3g (scale %.3g)", saveNew, converted, k, diff, scale)
+	}
+}
+
+// stepAndSave takes k steps of tr and saves it to a file of the given name
+// in a fresh temporary directory, whose path it returns.
+func stepAndSave(t *testing.T, tr *Trainer, k int, name string) string {
+	t.Helper()
+	for range k {
+		if _, err := tr.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), name)
+	if err := tr.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

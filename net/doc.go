@@ -121,7 +121,7 @@
 // kernels, bit-identical to their pure-Go twins; a weight's gradient is
 // written by its product (β = 0) instead of cleared and accumulated, and
 // its sum of squares is taken while it is in cache. A depth-32 step then
-// costs 1.26–1.36× its products alone (C = 256 and 128, batch 64, plain
+// costs 1.29–1.30× its products alone (C = 256 and 128, batch 64, plain
 // residual, one thread; BenchmarkDepth32 and the README's Speed section).
 //
 // # Invariants and numerics

@@ -42,6 +42,11 @@ type workspace32 struct {
 	in64, f64, df64, d64b []float64
 }
 
+// storeMixersFloat32 turns hc.Float32Storage on in float32 models. Tests
+// turn it off to write checkpoints laid out as builds before it did (the
+// heads' Φ among the float64 parameters).
+var storeMixersFloat32 = true
+
 // newModel32 converts the float64 layers of m (freshly initialised) into
 // float32 and drops them from m, whose params and names keep the mixers'
 // float64 parameters only; isMixer[i] tells whether m.params[i] is a
@@ -51,7 +56,7 @@ type workspace32 struct {
 func newModel32(m *Model, isMixer []bool) (*model32, error) {
 	moved := map[*Param]bool{}
 	for l := range m.blocks {
-		if fs, ok := m.blocks[l].layer.Mixer().(hc.Float32Storage); ok {
+		if fs, ok := m.blocks[l].layer.Mixer().(hc.Float32Storage); ok && storeMixersFloat32 {
 			for _, p := range fs.Float32Params() {
 				moved[p] = true
 			}
@@ -71,7 +76,7 @@ func newModel32(m *Model, isMixer []bool) (*model32, error) {
 		b := &m.blocks[l]
 		prefix := fmt.Sprintf("block%d.", l)
 		var mix []*Param32
-		if fs, ok := b.layer.Mixer().(hc.Float32Storage); ok {
+		if fs, ok := b.layer.Mixer().(hc.Float32Storage); ok && storeMixersFloat32 {
 			for _, p := range fs.Float32Params() {
 				q := a.add(prefix+"mixer."+p.Name, p)
 				if err := fs.SetFloat32Storage(p, q.Value, q.Grad); err != nil {

@@ -87,13 +87,15 @@ func gemmOnly(cfg Config, rows int) func() {
 // float64 and float32, with 1 and 2 threads per product; and, beside each
 // family, "gemm-only": the same Linear products alone (see gemmOnly).
 // It reports tokens (examples) per second and, for each mixer, "x-gemm":
-// the step's time over that of its GEMMs alone (gemmOnly, run after every
-// step with the timer stopped, so that both see the same machine state),
-// and, with one thread, "in-products": the share of the step's time spent
-// in matrix products of any kind (the Linears' and the mixers' coefficient
-// heads'), read from gemm.Clock, and "x-products": the step's time over
-// that of all its products (recorded from one step with gemm.Record and
-// replayed alone with gemm.Replay, interleaved like gemm-only).
+// the step's time over that of its Linear products alone (gemmOnly, run
+// after every step with the timer stopped, so that both see the same
+// machine state; the mixers' own products count as mixer work), and, with
+// one thread, "in-products": the share of the step's time spent in matrix
+// products of any kind (the Linears' and the mixers' coefficient heads'),
+// read from gemm.Clock, and "x-products": the step's time over that of all
+// its products (recorded from one step with gemm.Record and replayed alone
+// with gemm.Replay, interleaved like gemm-only). x-products is the ratio
+// issue 7 bounds: the step's time over the time of all its GEMMs alone.
 // Select with -bench, e.g.
 //
 //	go test -tags openblas -run - -bench 'Depth32/backend=openblas/dtype=f32/threads=1/C=128' ./net

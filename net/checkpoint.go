@@ -354,6 +354,8 @@ type slot struct {
 // before the coefficient heads' Φ moved into the float32 arena
 // (hc.Float32Storage) stores Φ and its moments in float64; they are
 // rounded to float32, as a fresh float32 model rounds its initial weights.
+// A header whose model is float64 but which lists float32 tensors
+// contradicts itself and is refused.
 func layout(hdr checkpointHeader, model *Model) (s64, s32 []slot, err error) {
 	where := map[string]slot{}
 	off := 0
@@ -372,17 +374,21 @@ func layout(hdr checkpointHeader, model *Model) (s64, s32 []slot, err error) {
 		return nil, nil, errors.New("float32 parameters in a float64 model")
 	}
 	want := len(where)
+	seen := map[string]bool{}
 	match := func(list []checkpointPar, kind string) ([]slot, error) {
 		var out []slot
 		for i, c := range list {
 			s, ok := where[c.Name]
 			switch {
+			case seen[c.Name]:
+				return nil, fmt.Errorf("%s parameter %d, %q, is stored twice", kind, i, c.Name)
 			case !ok:
-				return nil, fmt.Errorf("%s parameter %d is %q, which the model does not have or was stored twice", kind, i, c.Name)
+				return nil, fmt.Errorf("%s parameter %d is %q, which the model does not have", kind, i, c.Name)
 			case c.Len != s.n:
 				return nil, fmt.Errorf("%s parameter %q has %d values, the model's %d", kind, c.Name, c.Len, s.n)
 			}
 			delete(where, c.Name)
+			seen[c.Name] = true
 			out = append(out, s)
 		}
 		return out, nil
@@ -450,9 +456,9 @@ func Resume(path string, train *Dataset) (*Trainer, error) {
 		return nil, fmt.Errorf("net: resume %s: %w: %w", path, ErrCheckpoint, err)
 	}
 	if t.opt32 != nil {
-		copy(t.opt32.m, ck.m32)
-		copy(t.opt32.v, ck.v32)
-		t.opt32.step = ck.hdr.Step
+		if err := t.opt32.setState(ck.m32, ck.v32, ck.hdr.Step); err != nil {
+			return nil, fmt.Errorf("net: resume %s: %w: %w", path, ErrCheckpoint, err)
+		}
 	}
 	return t, nil
 }

@@ -2,11 +2,15 @@ package net
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -174,6 +178,10 @@ func FuzzLoadModel(f *testing.F) {
 	}
 	f.Add(good)
 	f.Add(good[:len(good)/3])
+	for _, old := range []bool{false, true} {
+		_, b := float32Checkpoint(f, old)
+		f.Add(b)
+	}
 	f.Add([]byte(checkpointMagic))
 	f.Add([]byte{})
 	dir := f.TempDir()
@@ -276,6 +284,37 @@ func state(t *Trainer) map[string]stored {
 	return out
 }
 
+// sameAfterConversion checks that got holds the tensors of want, by name,
+// each bit for bit as stored in want or, where got holds in float32 what
+// want held in float64, rounded to float32; it returns how many tensors
+// changed precision.
+func sameAfterConversion(t *testing.T, want, got map[string]stored) (converted int) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%d tensors, want %d", len(got), len(want))
+	}
+	for name, w := range want {
+		g, ok := got[name]
+		if !ok {
+			t.Fatalf("%q missing", name)
+		}
+		if g.f32 != w.f32 {
+			converted++
+		}
+		for j := range 3 {
+			for i, v := range w.val[j] {
+				if g.f32 && !w.f32 {
+					v = float64(float32(v))
+				}
+				if math.Float64bits(g.val[j][i]) != math.Float64bits(v) {
+					t.Fatalf("%s (value, m, v: %d) [%d] = %v, want %v", name, j, i, g.val[j][i], v)
+				}
+			}
+		}
+	}
+	return converted
+}
+
 // TestResumeFloat32Layouts checks that checkpoints are matched to the model
 // by name, in either precision: a float32 checkpoint written before the
 // heads' Φ moved into the float32 arena (storeMixersFloat32 off: Φ and its
@@ -306,27 +345,7 @@ func TestResumeFloat32Layouts(t *testing.T) {
 			t.Fatalf("saved with float32 Φ %v: %v", saveNew, err)
 		}
 		want, got := state(first), state(resumed)
-		converted := 0
-		for name, w := range want {
-			g, ok := got[name]
-			if !ok {
-				t.Fatalf("%q missing after Resume", name)
-			}
-			if g.f32 != w.f32 {
-				converted++
-			}
-			for j := range 3 {
-				for i, v := range w.val[j] {
-					if g.f32 && !w.f32 {
-						v = float64(float32(v))
-					}
-					if math.Float64bits(g.val[j][i]) != math.Float64bits(v) {
-						t.Fatalf("%s (%d) [%d]: resumed %v, want %v", name, j, i, g.val[j][i], v)
-					}
-				}
-			}
-		}
-		if converted != cfg.Depth || len(got) != len(want) {
+		if converted := sameAfterConversion(t, want, got); converted != cfg.Depth {
 			t.Fatalf("%d of %d tensors changed precision, want the %d heads' Φ", converted, len(want), cfg.Depth)
 		}
 		for _, tr := range []*Trainer{first, resumed} {
@@ -347,13 +366,13 @@ func TestResumeFloat32Layouts(t *testing.T) {
 		if bound := k * tc.LR / 100; diff > bound {
 			t.Errorf("saved with float32 Φ %v: resumed run ends %.3g from the straight one, want ≤ %.3g", saveNew, diff, bound)
 		}
-		t.Logf("saved with float32 Φ %v: %d tensors converted; after %d more steps the runs differ by %.3g (scale %.3g)", saveNew, converted, k, diff, scale)
+		t.Logf("saved with float32 Φ %v: after %d more steps the runs differ by %.3g (scale %.3g)", saveNew, k, diff, scale)
 	}
 }
 
 // stepAndSave takes k steps of tr and saves it to a file of the given name
 // in a fresh temporary directory, whose path it returns.
-func stepAndSave(t *testing.T, tr *Trainer, k int, name string) string {
+func stepAndSave(t testing.TB, tr *Trainer, k int, name string) string {
 	t.Helper()
 	for range k {
 		if _, err := tr.Step(); err != nil {
@@ -365,4 +384,160 @@ func stepAndSave(t *testing.T, tr *Trainer, k int, name string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// float32Checkpoint trains a small float32 mhc network two steps and
+// returns it with its checkpoint's bytes, in the layout of builds before
+// hc.Float32Storage (Φ among the float64 tensors) if old.
+func float32Checkpoint(t testing.TB, old bool) (*Trainer, []byte) {
+	t.Helper()
+	defer func() { storeMixersFloat32 = true }()
+	storeMixersFloat32 = !old
+	m, err := NewModel(Config{Mixer: MixerMHC, N: 4, Width: 8, Depth: 3, Hidden: 2, Inputs: 10, Classes: 4, Seed: 1, Float32: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := NewTrainer(m, teacherData(2, 90, 10, 4), TrainConfig{Steps: 4, Batch: 16, LR: 4e-3, Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(stepAndSave(t, tr, 2, "f32.ckpt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr, b
+}
+
+// parseHeader returns the JSON header of the checkpoint b, the offset at
+// which it starts and its length.
+func parseHeader(t *testing.T, b []byte) (hdr checkpointHeader, at, length int) {
+	t.Helper()
+	const fixed = len(checkpointMagic) + 4 + 4
+	hl := int(binary.LittleEndian.Uint32(b[fixed-4:]))
+	if err := json.Unmarshal(b[fixed:fixed+hl], &hdr); err != nil {
+		t.Fatal(err)
+	}
+	return hdr, fixed, hl
+}
+
+// rewriteHeader returns the checkpoint b with its JSON header passed
+// through edit and its checksum made valid again; payloadEdit, if not nil,
+// may change the bytes after the header (the batcher state and payload).
+func rewriteHeader(t *testing.T, b []byte, edit func(*checkpointHeader), payloadEdit func(hdr *checkpointHeader, rest []byte)) []byte {
+	t.Helper()
+	hdr, fixed, hl := parseHeader(t, b)
+	rest := append([]byte(nil), b[fixed+hl:len(b)-sha256.Size]...)
+	if payloadEdit != nil {
+		payloadEdit(&hdr, rest)
+	}
+	if edit != nil {
+		edit(&hdr)
+	}
+	js, err := json.Marshal(hdr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := append([]byte(nil), b[:fixed-4]...)
+	out = binary.LittleEndian.AppendUint32(out, uint32(len(js)))
+	out = append(out, js...)
+	out = append(out, rest...)
+	sum := sha256.Sum256(out)
+	return append(out, sum[:]...)
+}
+
+// TestCheckpointLayoutErrors checks that a checkpoint whose tensor list
+// does not match its model — a tensor stored twice, of the wrong length,
+// unknown or missing, float32 tensors in a float64 model — is refused with
+// ErrCheckpoint and a message naming the problem, and that a float64
+// moment of an old-layout file that does not fit in float32 is refused by
+// Resume rather than trained on.
+func TestCheckpointLayoutErrors(t *testing.T) {
+	tr, good := float32Checkpoint(t, false)
+	dir := t.TempDir()
+	try := func(what string, b []byte, want string) {
+		t.Helper()
+		p := filepath.Join(dir, "bad.ckpt")
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Resume(p, tr.data)
+		if !errors.Is(err, ErrCheckpoint) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want ErrCheckpoint saying %q", what, err, want)
+		}
+	}
+	// The unedited file passes through rewriteHeader intact.
+	p := filepath.Join(dir, "same.ckpt")
+	if err := os.WriteFile(p, rewriteHeader(t, good, nil, nil), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Resume(p, tr.data); err != nil {
+		t.Fatalf("rewritten without edits: %v", err)
+	}
+	try("duplicate", rewriteHeader(t, good, func(h *checkpointHeader) { h.Params32[1].Name = h.Params32[0].Name }, nil), "stored twice")
+	try("length", rewriteHeader(t, good, func(h *checkpointHeader) { h.Params32[2].Len++ }, nil), "769 values, the model's 768")
+	try("unknown", rewriteHeader(t, good, func(h *checkpointHeader) { h.Params32[0].Name = "nope" }, nil), "does not have")
+	try("missing", rewriteHeader(t, good, func(h *checkpointHeader) { h.Params32 = h.Params32[:len(h.Params32)-1] }, nil), "missing")
+	try("float64 model", rewriteHeader(t, good, func(h *checkpointHeader) { h.Model.Float32 = false }, nil), "float32 parameters in a float64 model")
+
+	_, old := float32Checkpoint(t, true)
+	// Set the second moment of the first Φ value, stored in float64, to
+	// 1e300: finite in the file, infinite in float32.
+	huge := rewriteHeader(t, old, nil, func(h *checkpointHeader, rest []byte) {
+		bl := int(binary.LittleEndian.Uint64(rest))
+		var total, at int
+		for _, c := range h.Params {
+			if strings.HasSuffix(c.Name, ".mixer.phi") && at == 0 {
+				at = total
+			}
+			total += c.Len
+		}
+		off := 8 + bl + 8*(2*total+at)
+		binary.LittleEndian.PutUint64(rest[off:], math.Float64bits(1e300))
+	})
+	try("moment beyond float32", huge, "invalid moments")
+}
+
+// TestResumeOldFloat32File resumes testdata/float32-before-storage.ckpt, a
+// float32 mhc checkpoint written by commit a7d5f3c (before hc.Float32Storage:
+// the heads' Φ and its moments among the float64 tensors), three steps into
+// a six-step run on teacherData(2, 90, 10, 4). Read with that layout
+// (storeMixersFloat32 off) every tensor comes back as stored; read now, Φ
+// and its moments are those values rounded to float32 and all else is
+// identical; both runs then finish.
+func TestResumeOldFloat32File(t *testing.T) {
+	defer func() { storeMixersFloat32 = true }()
+	const path = "testdata/float32-before-storage.ckpt"
+	data := teacherData(2, 90, 10, 4)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	phi := 0
+	hdr, _, _ := parseHeader(t, b)
+	for _, c := range hdr.Params {
+		if strings.HasSuffix(c.Name, ".mixer.phi") {
+			phi++
+		}
+	}
+	var st [2]map[string]stored
+	var runs [2]*Trainer
+	for i, now := range []bool{false, true} {
+		storeMixersFloat32 = now
+		tr, err := Resume(path, data)
+		if err != nil {
+			t.Fatalf("layout now %v: %v", now, err)
+		}
+		st[i], runs[i] = state(tr), tr
+	}
+	if phi != 2 {
+		t.Fatalf("the file lists %d float64 Φ tensors, want 2: not the old layout", phi)
+	}
+	if converted := sameAfterConversion(t, st[0], st[1]); converted != phi {
+		t.Fatalf("%d tensors changed precision, want the %d Φ", converted, phi)
+	}
+	for _, tr := range runs {
+		if res, err := tr.Run(context.Background(), nil); err != nil || res.Outcome != Completed || res.Steps != 6 {
+			t.Fatalf("%+v %v", res, err)
+		}
+	}
 }

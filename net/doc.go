@@ -110,8 +110,8 @@
 // AdamW moments, with products through Sgemm. The residual streams, the
 // mixers and the loss stay float64, converted at the branch boundaries,
 // except the Φ of the coefficient heads (mHC family, sHC: hc.Float32Storage),
-// whose products already ran in float32 and which is now trained in
-// float32 with the weights. Params then holds the mixers' float64 tensors
+// whose products run in float32 and which is trained in float32 with the
+// weights. Params then holds the mixers' float64 tensors
 // and Params32 the others;
 // checkpoints store both. Gradient checks run on the float64 path; a
 // 200-step float32 run ends within 1% relative loss of the float64 one

@@ -48,7 +48,7 @@ type Config struct {
 	// final norm and the head in float32 (weights, activations, gradients,
 	// AdamW moments; products through BLAS Sgemm), from the float32
 	// rounding of the float64 initial weights. The residual streams, the
-	// mixers (coefficients, parameters, their AdamW state) and the logits
+	// mixers (coefficients, other parameters, their AdamW state) and the logits
 	// and loss stay float64, with conversions at the branch boundaries;
 	// a mixer that implements hc.Float32Products (the mHC family's and
 	// sHC's coefficient heads) runs its own matrix products in float32,
@@ -249,7 +249,10 @@ func (m *Model) NumParams() int {
 	return k
 }
 
-// Mixer returns the mixer of block l.
+// Mixer returns the mixer of block l. In a Config.Float32 model, the
+// parameters it keeps in float32 storage (hc.Float32Storage: the heads'
+// Φ) live in Params32; their float64 Param's Value and Grad are then
+// stale and not used.
 func (m *Model) Mixer(l int) hc.Mixer { return m.blocks[l].layer.Mixer() }
 
 // grow sizes the workspace for rows examples.

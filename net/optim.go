@@ -166,20 +166,31 @@ func (o *AdamW) State() (m, v []float64, step int) {
 // Len, step is negative, a moment is not finite or a second moment is
 // negative.
 func (o *AdamW) SetState(m, v []float64, step int) error {
-	if len(m) != len(o.m) || len(v) != len(o.v) {
-		return fmt.Errorf("net: adamw: state has %d and %d moments, want %d: %w", len(m), len(v), len(o.m), ErrState)
+	if err := checkState(m, v, len(o.m), step); err != nil {
+		return err
+	}
+	copy(o.m, m)
+	copy(o.v, v)
+	o.step = step
+	return nil
+}
+
+// checkState is SetState's check of an optimiser state for want
+// parameters: the lengths, a non-negative step, finite first moments and
+// finite non-negative second moments.
+func checkState[F float32 | float64](m, v []F, want, step int) error {
+	if len(m) != want || len(v) != want {
+		return fmt.Errorf("net: adamw: state has %d and %d moments, want %d: %w", len(m), len(v), want, ErrState)
 	}
 	if step < 0 {
 		return fmt.Errorf("net: adamw: negative step %d: %w", step, ErrState)
 	}
 	for i := range m {
-		if math.IsNaN(m[i]) || math.IsInf(m[i], 0) || !(v[i] >= 0) || math.IsInf(v[i], 0) {
+		mi, vi := float64(m[i]), float64(v[i])
+		if math.IsNaN(mi) || math.IsInf(mi, 0) || !(vi >= 0) || math.IsInf(vi, 0) {
 			return fmt.Errorf("net: adamw: invalid moments (%v, %v) at %d: %w", m[i], v[i], i, ErrState)
 		}
 	}
-	copy(o.m, m)
-	copy(o.v, v)
-	o.step = step
 	return nil
 }
 

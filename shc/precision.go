@@ -22,12 +22,8 @@ var _ hc.Float32Storage = (*Mixer)(nil)
 // that SetFloat32Storage can hold in float32.
 func (m *Mixer) Float32Params() []*hc.Param { return m.head.Float32Params() }
 
-// SetFloat32Storage keeps Φ's value and gradient in float32 slices the
-// caller owns, as net does for networks trained in float32 (see
-// hc.Float32Storage): the float32 products then read Φ as it is and add
-// its gradient in float32. Float32 products must be on; nil slices, or
-// turning the products off, detach the storage and widen Φ back into its
-// Param.
+// SetFloat32Storage keeps Φ's value and gradient in the caller's float32
+// slices; see hc.Float32Storage and net.Config.Float32.
 func (m *Mixer) SetFloat32Storage(p *hc.Param, value, grad []float32) error {
 	return m.head.SetFloat32Storage(p, value, grad)
 }

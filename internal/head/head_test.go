@@ -3,6 +3,7 @@ package head
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -406,13 +407,45 @@ func TestFloat32Storage(t *testing.T) {
 		}
 	}
 
-	// The next chunk reads the float32 value as it is now.
+	// The next chunk reads the float32 value as it is now: its results
+	// are, bit for bit, those of float32 products on a float64 Φ equal to
+	// it, also for a chunk whose backward pass comes after another chunk's
+	// forward pass (so the worker's float32 copy of x is gone).
 	for i := range v32 {
 		v32[i] *= 1.5
 	}
-	moved := run(h.NewWorker(), x)
-	if bitsEqual(moved.pre, got.pre) {
-		t.Error("a changed float32 Φ did not change h_pre")
+	clear(g32)
+	wm := h.NewWorker()
+	moved := run(wm, x)
+	wm.Flush()
+	dphi := slices.Clone(g32)
+	blank := func() chunkRun {
+		return chunkRun{pre: make([]float64, tokens*n), post: make([]float64, tokens*n),
+			tape: make([]float64, tokens*tl), dx: make([]float64, len(x))}
+	}
+	a, b := blank(), blank()
+	wi := h.NewWorker()
+	wi.ForwardChunk(a.pre, a.post, a.tape, tl, x, tokens)
+	wi.ForwardChunk(b.pre, b.post, b.tape, tl, x2, tokens)
+	wi.BackwardChunk(a.dx, x, a.tape, tl, gp, gq, gr, tokens)
+	wi.BackwardChunk(b.dx, x2, b.tape, tl, gp, gq, gr, tokens)
+	if err := h.SetFloat32Storage(phi, nil, nil); err != nil { // Phi.Value = Φ widened
+		t.Fatal(err)
+	}
+	want, want2 := runChunk(h, h.NewWorker(), x, gp, gq, gr, tokens), runChunk(h, h.NewWorker(), x2, gp, gq, gr, tokens)
+	for i, p := range [][2][]float64{{moved.pre, want.pre}, {moved.post, want.post}, {moved.dx, want.dx},
+		{a.pre, want.pre}, {a.dx, want.dx}, {b.pre, want2.pre}, {b.dx, want2.dx}} {
+		if !bitsEqual(p[0], p[1]) {
+			t.Errorf("changed Φ, result %d: float32 storage differs from float32 products on the same Φ", i)
+		}
+	}
+	for i, g := range dphi {
+		if g != float32(want.grads[0][i]) {
+			t.Fatalf("changed Φ: float32 ∂Φ[%d] = %v, want %v", i, g, float32(want.grads[0][i]))
+		}
+	}
+	if err := h.SetFloat32Storage(phi, v32, g32); err != nil {
+		t.Fatal(err)
 	}
 
 	// Turning float32 products off detaches and widens Φ back.

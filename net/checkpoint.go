@@ -244,7 +244,7 @@ func readCheckpoint(path string) (*checkpoint, error) {
 	ck.batcher, rd = rd[:bl], rd[bl:]
 
 	// Refuse, before allocating, a header whose model could not fit the
-	// payload: the Linears alone hold Inputs·C + L·2h·C² weights.
+	// payload (see minWeights).
 	mc := ck.hdr.Model
 	const maxDim = 1 << 20
 	for _, v := range []int{mc.Inputs, mc.Width, mc.Depth, mc.Hidden, mc.Classes, mc.N} {
@@ -252,7 +252,7 @@ func readCheckpoint(path string) (*checkpoint, error) {
 			return nil, bad("model config %+v out of range", mc)
 		}
 	}
-	if est := uint64(max(mc.Inputs, 0)*max(mc.Width, 0)) + uint64(max(mc.Depth, 0))*2*uint64(max(mc.Hidden, 0))*uint64(max(mc.Width, 0))*uint64(max(mc.Width, 0)); est > uint64(len(rd))/bytesPerWeight(mc) {
+	if minWeights(mc) > float64(uint64(len(rd))/bytesPerWeight(mc)) {
 		return nil, bad("model config %+v does not fit a payload of %d bytes", mc, len(rd))
 	}
 	model, err := NewModel(mc)
@@ -408,6 +408,27 @@ func layout(hdr checkpointHeader, model *Model) (s64, s32 []slot, err error) {
 		return nil, nil, fmt.Errorf("%d of the model's %d parameters are missing, e.g. %q", len(where), want, missing[0])
 	}
 	return s64, s32, nil
+}
+
+// minWeights is a lower bound on the parameter count of a model built from
+// mc, computed in float64 so that no dimension up to 2²⁰ overflows: the
+// Linears hold Inputs·C + L·2h·C² weights, and a coefficient head (the mHC
+// family, sHC) (2n+k)·nC per block, with k = n² raw residual logits for
+// mHC (n > 1).
+func minWeights(mc Config) float64 {
+	in, c, l, h, n := float64(max(mc.Inputs, 0)), float64(max(mc.Width, 0)), float64(max(mc.Depth, 0)), float64(max(mc.Hidden, 0)), float64(max(mc.N, 0))
+	w := in*c + l*2*h*c*c
+	switch mc.Mixer {
+	case MixerMHC, MixerMHCExact:
+		k := 0.0
+		if n > 1 {
+			k = n * n
+		}
+		w += l * (2*n + k) * n * c
+	case MixerMHCLite, MixerSHC:
+		w += l * 2 * n * n * c
+	}
+	return w
 }
 
 // bytesPerWeight is what one Linear weight takes in a checkpoint's payload:

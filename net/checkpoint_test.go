@@ -477,7 +477,18 @@ func TestCheckpointLayoutErrors(t *testing.T) {
 	try("length", rewriteHeader(t, good, func(h *checkpointHeader) { h.Params32[2].Len++ }, nil), "769 values, the model's 768")
 	try("unknown", rewriteHeader(t, good, func(h *checkpointHeader) { h.Params32[0].Name = "nope" }, nil), "does not have")
 	try("missing", rewriteHeader(t, good, func(h *checkpointHeader) { h.Params32 = h.Params32[:len(h.Params32)-1] }, nil), "missing")
-	try("float64 model", rewriteHeader(t, good, func(h *checkpointHeader) { h.Model.Float32 = false }, nil), "float32 parameters in a float64 model")
+	// A float64 model's header listing float32 tensors: the file is
+	// refused (by its size here, before the lists are read), and layout
+	// itself refuses the lists.
+	try("float64 model", rewriteHeader(t, good, func(h *checkpointHeader) { h.Model.Float32 = false }, nil), "")
+	m64, err := NewModel(Config{Mixer: MixerMHC, N: 4, Width: 8, Depth: 3, Hidden: 2, Inputs: 10, Classes: 4, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdr, _, _ := parseHeader(t, good)
+	if _, _, err := layout(hdr, m64); err == nil || !strings.Contains(err.Error(), "float32 parameters in a float64 model") {
+		t.Errorf("layout of float32 lists on a float64 model: %v", err)
+	}
 
 	_, old := float32Checkpoint(t, true)
 	// Set the second moment of the first Φ value, stored in float64, to
@@ -539,5 +550,39 @@ func TestResumeOldFloat32File(t *testing.T) {
 		if res, err := tr.Run(context.Background(), nil); err != nil || res.Outcome != Completed || res.Steps != 6 {
 			t.Fatalf("%+v %v", res, err)
 		}
+	}
+}
+
+// TestMinWeights checks that minWeights never exceeds a model's parameter
+// count (so no valid checkpoint is refused), and that a header announcing
+// a huge coefficient head (mhc with n = 1000: Φ of 10⁹ values) in a small
+// file is refused before the model is built.
+func TestMinWeights(t *testing.T) {
+	for _, name := range MixerNames() {
+		for _, n := range []int{1, 2, 4} {
+			if name == MixerResidual && n > 1 {
+				continue
+			}
+			cfg := Config{Mixer: name, N: n, Width: 8, Depth: 3, Hidden: 2, Inputs: 10, Classes: 4, Seed: 1}
+			m, err := NewModel(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if lo, got := minWeights(m.Config()), m.NumParams(); lo > float64(got) {
+				t.Errorf("%s n = %d: minWeights %g, model has %d", name, n, lo, got)
+			}
+		}
+	}
+	tr := smallRun(t, MixerMHC, TrainConfig{Steps: 1})
+	b, err := os.ReadFile(stepAndSave(t, tr, 0, "small.ckpt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "huge.ckpt")
+	if err := os.WriteFile(p, rewriteHeader(t, b, func(h *checkpointHeader) { h.Model.N, h.Model.Width = 1000, 1 }, nil), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadModel(p); !errors.Is(err, ErrCheckpoint) || !strings.Contains(err.Error(), "does not fit") {
+		t.Errorf("n = 1000 in a small file: %v, want ErrCheckpoint saying it does not fit", err)
 	}
 }

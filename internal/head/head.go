@@ -31,10 +31,10 @@
 // widened back into the float64 records, the float64 private ∂Φ (at the
 // next chunk or at Flush, straight into Phi.Grad) and the float64 ∂X. The
 // RMSNorm, the sigmoids, the tapes and every parameter and gradient stay
-// float64 (Φ too, unless stored in float32: see below): only the rounding of y and of the products' gradients changes,
-// to float32's (about 1e-7 relative), and the order in which the RMSNorm's
-// sum of squares is accumulated (f32.From64SumSquares computes it in the
-// pass that rounds X). The RMSNorm's term of ∂X is added in the pass that
+// float64 (Φ too, unless stored in float32: see below): only the rounding
+// of y and of the products' gradients changes, to float32's (about 1e-7
+// relative), and the order in which the RMSNorm's sum of squares is
+// accumulated (f32.From64SumSquares computes it in the pass that rounds X). The RMSNorm's term of ∂X is added in the pass that
 // widens the product's ∂X (f32.AddTo64Scaled), with the float64 path's
 // rounding. Φ is rounded once per forward chunk, not once per Flush: the
 // head cannot tell when a caller changes Phi.Value.

@@ -74,7 +74,7 @@ func CheckFloat32(t *testing.T, m hc.Float32Products, rnd *rand.Rand, tokens int
 	worstName := ""
 	differ := false
 	for i, name := range names {
-		g := relGap(r32[i], r64[i])
+		g := relErr(r32[i], r64[i], 0)
 		if i >= 5 {
 			g = maxAbsDiff(r32[i], r64[i]) / scale[i-5]
 		}

@@ -92,16 +92,16 @@ type ChunkWorker interface {
 
 // Float32Products is implemented by mixers that can run their own matrix
 // products in float32, for networks trained in float32 (net.Config.Float32
-// turns it on): the coefficient head of the mHC family and sHC. With it
-// on, a product's inputs are rounded to float32 and it accumulates in
-// float32; its result is widened back to float64 and everything else —
-// parameters and their gradients (the float64 masters, unless the mixer
-// keeps some in float32: Float32Storage), the normalisations, the
-// projections onto the doubly stochastic matrices or the spectral sphere,
-// the tapes — stays float64, so the mixer's exactness guarantees (row and column sums,
-// spectral norm) are unchanged. Only the coefficients' rounding changes,
-// to float32's level (about 1e-7 relative). It is off by default, and the
-// gradient checks of the conformance suite run with it off.
+// turns it on): the coefficient head of the mHC family and sHC. With it on, a
+// product's inputs are rounded to float32 and it accumulates in float32; its
+// result is widened back to float64 and everything else — parameters and their
+// gradients (the float64 masters, unless the mixer keeps some in float32:
+// Float32Storage), the normalisations, the projections onto the doubly
+// stochastic matrices or the spectral sphere, the tapes — stays float64, so
+// the mixer's exactness guarantees (row and column sums, spectral norm) are
+// unchanged. Only the coefficients' rounding changes, to float32's level
+// (about 1e-7 relative). It is off by default, and the gradient checks of the
+// conformance suite run with it off.
 // SetFloat32Products takes effect from the next forward pass; it must not
 // be called while a Layer of the mixer is between Pre and PreBackward.
 type Float32Products interface {

@@ -263,19 +263,12 @@ func readCheckpoint(path string) (*checkpoint, error) {
 	if err != nil {
 		return nil, bad("%v", err)
 	}
-	var n64, n32 int // values stored in float64 and in float32
-	for _, s := range s64 {
-		n64 += s.n
-	}
-	for _, s := range s32 {
-		n32 += s.n
-	}
-	if want := uint64(3*n64)*8 + uint64(3*n32)*4; uint64(len(rd)) != want {
+	if want := 3*8*values(s64) + 3*4*values(s32); uint64(len(rd)) != want {
 		return nil, bad("payload of %d bytes, want %d", len(rd), want)
 	}
 	// Destinations: the model's float64 values (flat, in params order) and
 	// moments, and the float32 arena's values and moments.
-	var total, total32 int
+	total := 0
 	for _, p := range model.params {
 		total += len(p.Value)
 	}
@@ -284,37 +277,12 @@ func readCheckpoint(path string) (*checkpoint, error) {
 	var val32 []float32
 	if model.f32 != nil {
 		val32 = model.f32.arena.value
-		total32 = len(val32)
-		ck.m32, ck.v32 = make([]float32, total32), make([]float32, total32)
+		ck.m32, ck.v32 = make([]float32, len(val32)), make([]float32, len(val32))
 	}
 	dst64 := [3][]float64{val, ck.m, ck.v}
 	dst32 := [3][]float32{val32, ck.m32, ck.v32}
-	for k := range 3 {
-		for _, s := range s64 {
-			for i := range s.n {
-				v := math.Float64frombits(binary.LittleEndian.Uint64(rd[8*i:]))
-				if s.f32 {
-					dst32[k][s.off+i] = float32(v)
-				} else {
-					dst64[k][s.off+i] = v
-				}
-			}
-			rd = rd[8*s.n:]
-		}
-	}
-	for k := range 3 {
-		for _, s := range s32 {
-			for i := range s.n {
-				v := math.Float32frombits(binary.LittleEndian.Uint32(rd[4*i:]))
-				if s.f32 {
-					dst32[k][s.off+i] = v
-				} else {
-					dst64[k][s.off+i] = float64(v)
-				}
-			}
-			rd = rd[4*s.n:]
-		}
-	}
+	rd = readSlots(rd, s64, 8, func(b []byte) float64 { return math.Float64frombits(binary.LittleEndian.Uint64(b)) }, dst64, dst32)
+	readSlots(rd, s32, 4, func(b []byte) float64 { return float64(math.Float32frombits(binary.LittleEndian.Uint32(b))) }, dst64, dst32)
 	off := 0
 	for i, p := range model.params {
 		copy(p.Value, val[off:])
@@ -408,6 +376,38 @@ func layout(hdr checkpointHeader, model *Model) (s64, s32 []slot, err error) {
 		return nil, nil, fmt.Errorf("%d of the model's %d parameters are missing, e.g. %q", len(where), want, missing[0])
 	}
 	return s64, s32, nil
+}
+
+// values is the number of values the slots hold.
+func values(slots []slot) uint64 {
+	var n uint64
+	for _, s := range slots {
+		n += uint64(s.n)
+	}
+	return n
+}
+
+// readSlots reads from rd one section of the payload — the values, then
+// the first and then the second moments of the tensors in slots, each
+// value width bytes decoded by get — into the model's float64 (dst64) or
+// float32 (dst32) values and moments, rounding to float32 where the model
+// holds a tensor in float32 (a float32 value read through float64 is
+// unchanged), and returns the rest of rd.
+func readSlots(rd []byte, slots []slot, width int, get func([]byte) float64, dst64 [3][]float64, dst32 [3][]float32) []byte {
+	for k := range 3 {
+		for _, s := range slots {
+			for i := range s.n {
+				v := get(rd[width*i:])
+				if s.f32 {
+					dst32[k][s.off+i] = float32(v)
+				} else {
+					dst64[k][s.off+i] = v
+				}
+			}
+			rd = rd[width*s.n:]
+		}
+	}
+	return rd
 }
 
 // minWeights is a lower bound on the parameter count of a model built from

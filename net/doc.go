@@ -107,22 +107,21 @@
 //
 // Config.Float32 computes the embedding, every block's RMSNorm and MLP, the
 // final norm and the head in float32: weights, activations, gradients and
-// AdamW moments, with products through Sgemm. The residual streams, the
-// mixers and the loss stay float64, converted at the branch boundaries,
-// except the Φ of the coefficient heads (mHC family, sHC: hc.Float32Storage),
-// whose products run in float32 and which is trained in float32 with the
-// weights. Params then holds the mixers' float64 tensors
-// and Params32 the others;
-// checkpoints store both. Gradient checks run on the float64 path; a
-// 200-step float32 run ends within 1% relative loss of the float64 one
-// (measured ~1e-5). The element-wise work between the float32 products
-// (GELU and its derivative, AdamW, the bias adds, the sums of squares for
-// clipping, the float32/float64 conversions) runs on internal/f32's AVX2
-// kernels, bit-identical to their pure-Go twins; a weight's gradient is
-// written by its product (β = 0) instead of cleared and accumulated, and
-// its sum of squares is taken while it is in cache. A depth-32 step then
-// costs 1.29–1.30× its products alone (C = 256 and 128, batch 64, plain
-// residual, one thread; BenchmarkDepth32 and the README's Speed section).
+// AdamW moments, with products through Sgemm. The residual streams, the mixers
+// and the loss stay float64, converted at the branch boundaries, except the Φ
+// of the coefficient heads (mHC family, sHC: hc.Float32Storage), whose
+// products run in float32 and which is trained in float32 with the weights.
+// Params then holds the mixers' float64 tensors and Params32 the others;
+// checkpoints store both. Gradient checks run on the float64 path; a 200-step
+// float32 run ends within 1% relative loss of the float64 one (measured
+// ~1e-5). The element-wise work between the float32 products (GELU and its
+// derivative, AdamW, the bias adds, the sums of squares for clipping, the
+// float32/float64 conversions) runs on internal/f32's AVX2 kernels,
+// bit-identical to their pure-Go twins; a weight's gradient is written by its
+// product (β = 0) instead of cleared and accumulated, and its sum of squares
+// is taken while it is in cache. A depth-32 step then costs 1.29–1.30× its
+// products alone (C = 256 and 128, batch 64, plain residual, one thread;
+// BenchmarkDepth32 and the README's Speed section).
 //
 // # Invariants and numerics
 //

@@ -44,22 +44,21 @@ type Config struct {
 	Classes int `json:"classes"`
 	// Seed seeds the PCG generator that draws the initial weights.
 	Seed uint64 `json:"seed"`
-	// Float32 computes the embedding, every block's RMSNorm and MLP, the
-	// final norm and the head in float32 (weights, activations, gradients,
-	// AdamW moments; products through BLAS Sgemm), from the float32
-	// rounding of the float64 initial weights. The residual streams, the
-	// mixers (coefficients, other parameters, their AdamW state) and the logits
-	// and loss stay float64, with conversions at the branch boundaries;
-	// a mixer that implements hc.Float32Products (the mHC family's and
-	// sHC's coefficient heads) runs its own matrix products in float32,
-	// and one that implements hc.Float32Storage keeps the parameters those
-	// products read (the heads' Φ) in float32 too, trained with the
-	// float32 weights. In float32, GELU's erf is a rational approximation
-	// (error < 1e-6) and its work and AdamW's are split across gemm's
-	// threads. Params then holds the mixers' float64 tensors and Params32
-	// the others. A 200-step
-	// run ends within 1% relative loss of the float64 one (the tested
-	// bound; measured ~1e-5). false, the default, is the float64 reference path.
+	// Float32 computes the embedding, every block's RMSNorm and MLP, the final
+	// norm and the head in float32 (weights, activations, gradients, AdamW
+	// moments; products through BLAS Sgemm), from the float32 rounding of the
+	// float64 initial weights. The residual streams, the mixers (coefficients,
+	// other parameters, their AdamW state) and the logits and loss stay float64,
+	// with conversions at the branch boundaries; a mixer that implements
+	// hc.Float32Products (the mHC family's and sHC's coefficient heads) runs its
+	// own matrix products in float32, and one that implements hc.Float32Storage
+	// keeps the parameters those products read (the heads' Φ) in float32 too,
+	// trained with the float32 weights. In float32, GELU's erf is a rational
+	// approximation (error < 1e-6) and its work and AdamW's are split across
+	// gemm's threads. Params then holds the mixers' float64 tensors and Params32
+	// the others. A 200-step run ends within 1% relative loss of the float64 one
+	// (the tested bound; measured ~1e-5). false, the default, is the float64
+	// reference path.
 	Float32 bool `json:"float32,omitempty"`
 }
 

@@ -58,13 +58,13 @@ func newModel32(m *Model, isMixer []bool) (*model32, error) {
 	for i, p := range m.params {
 		name[p] = m.names[i]
 	}
-	// The parameters each block's mixer keeps in float32.
-	stored := make([][]*Param, len(m.blocks))
+	// The mixers that keep parameters in float32, and those parameters.
+	stores := make([]hc.Float32Storage, len(m.blocks))
 	moved := map[*Param]bool{}
 	for l := range m.blocks {
 		if fs, ok := m.blocks[l].layer.Mixer().(hc.Float32Storage); ok && storeMixersFloat32 {
-			stored[l] = fs.Float32Params()
-			for _, p := range stored[l] {
+			stores[l] = fs
+			for _, p := range fs.Float32Params() {
 				moved[p] = true
 			}
 		}
@@ -83,12 +83,14 @@ func newModel32(m *Model, isMixer []bool) (*model32, error) {
 		b := &m.blocks[l]
 		prefix := fmt.Sprintf("block%d.", l)
 		var mix []*Param32
-		for _, p := range stored[l] {
-			q := a.add(name[p], p)
-			if err := b.layer.Mixer().(hc.Float32Storage).SetFloat32Storage(p, q.Value, q.Grad); err != nil {
-				return nil, fmt.Errorf("net: block %d: %w", l, err)
+		if fs := stores[l]; fs != nil {
+			for _, p := range fs.Float32Params() {
+				q := a.add(name[p], p)
+				if err := fs.SetFloat32Storage(p, q.Value, q.Grad); err != nil {
+					return nil, fmt.Errorf("net: block %d: %w", l, err)
+				}
+				mix = append(mix, q)
 			}
-			mix = append(mix, q)
 		}
 		f.blocks[l] = block32{mix: mix, norm: newRMSNorm32(a, prefix, b.norm), up: newLinear32(a, prefix, b.up), down: newLinear32(a, prefix, b.down)}
 		b.norm, b.up, b.down = nil, nil, nil
@@ -206,13 +208,12 @@ func (f *model32) backward(m *Model, dlogits []float64) {
 	f.embed.backward(nil, w.dem, w.x, rows)
 }
 
-// Params32 returns the float32 parameters of a Model built with
-// Config.Float32 — the embedding, then block by block the mixer's
-// parameters that it keeps in float32 (hc.Float32Storage: the coefficient
-// head's Φ), the norm gain and the two MLP Linears, then the final norm and
-// the head, in the order of the float64 model — and nil for a float64
-// Model. Their slices share one
-// backing array owned by the model.
+// Params32 returns the float32 parameters of a Model built with Config.Float32
+// — the embedding, then block by block the mixer's parameters that it keeps in
+// float32 (hc.Float32Storage: the coefficient head's Φ), the norm gain and the
+// two MLP Linears, then the final norm and the head, in the order of the
+// float64 model — and nil for a float64 Model. Their slices share one backing
+// array owned by the model.
 func (m *Model) Params32() []*Param32 {
 	if m.f32 == nil {
 		return nil
@@ -254,13 +255,7 @@ type adamW32 struct {
 // setState is AdamW.SetState for the float32 moments, with its checks: a
 // moment converted from a float64 checkpoint may have rounded to infinity.
 func (o *adamW32) setState(m, v []float32, step int) error {
-	if err := checkState(m, v, len(o.m), step); err != nil {
-		return err
-	}
-	copy(o.m, m)
-	copy(o.v, v)
-	o.step = step
-	return nil
+	return setState(o.m, o.v, &o.step, m, v, step)
 }
 
 // decayRun is the arena range [lo, hi) whose parameters all have NoDecay

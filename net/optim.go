@@ -166,21 +166,17 @@ func (o *AdamW) State() (m, v []float64, step int) {
 // Len, step is negative, a moment is not finite or a second moment is
 // negative.
 func (o *AdamW) SetState(m, v []float64, step int) error {
-	if err := checkState(m, v, len(o.m), step); err != nil {
-		return err
-	}
-	copy(o.m, m)
-	copy(o.v, v)
-	o.step = step
-	return nil
+	return setState(o.m, o.v, &o.step, m, v, step)
 }
 
-// checkState is SetState's check of an optimiser state for want
-// parameters: the lengths, a non-negative step, finite first moments and
-// finite non-negative second moments.
-func checkState[F float32 | float64](m, v []F, want, step int) error {
-	if len(m) != want || len(v) != want {
-		return fmt.Errorf("net: adamw: state has %d and %d moments, want %d: %w", len(m), len(v), want, ErrState)
+// setState is SetState for moments of either precision: it checks the
+// state m, v, step — lengths those of dm and dv, a non-negative step,
+// finite first moments and finite non-negative second moments — and
+// copies it into dm, dv and *dstep, or returns an error wrapping ErrState
+// and changes nothing.
+func setState[F float32 | float64](dm, dv []F, dstep *int, m, v []F, step int) error {
+	if len(m) != len(dm) || len(v) != len(dv) {
+		return fmt.Errorf("net: adamw: state has %d and %d moments, want %d: %w", len(m), len(v), len(dm), ErrState)
 	}
 	if step < 0 {
 		return fmt.Errorf("net: adamw: negative step %d: %w", step, ErrState)
@@ -191,6 +187,9 @@ func checkState[F float32 | float64](m, v []F, want, step int) error {
 			return fmt.Errorf("net: adamw: invalid moments (%v, %v) at %d: %w", m[i], v[i], i, ErrState)
 		}
 	}
+	copy(dm, m)
+	copy(dv, v)
+	*dstep = step
 	return nil
 }
 

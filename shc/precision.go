@@ -8,12 +8,11 @@ var _ hc.Float32Products = (*Mixer)(nil)
 // (y = x̂·Φ and its gradients with respect to Φ and x) in float32 when on,
 // and in float64 when off, the default; see hc.Float32Products. The
 // parameters (Φ too, unless SetFloat32Storage gives it float32 storage),
-// their gradients, the RMSNorm, the tapes and the map onto the
-// spectral sphere (or the normalisation by σ₁) stay float64, so H_res
-// keeps its row sums and spectral norm to the same precision either way.
-// It takes effect from the next forward pass and must not be called while
-// a Layer of m is between Pre and PreBackward, nor while a Worker of m
-// runs.
+// their gradients, the RMSNorm, the tapes and the map onto the spectral
+// sphere (or the normalisation by σ₁) stay float64, so H_res keeps its row
+// sums and spectral norm to the same precision either way. It takes effect
+// from the next forward pass and must not be called while a Layer of m is
+// between Pre and PreBackward, nor while a Worker of m runs.
 func (m *Mixer) SetFloat32Products(on bool) { m.head.SetFloat32Products(on) }
 
 var _ hc.Float32Storage = (*Mixer)(nil)

@@ -30,6 +30,11 @@ var (
 	// ErrThreads is the panic value of SetThreads for a count below 1.
 	ErrThreads = errors.New("gemm: thread count below 1")
 
+	// ErrShape is the panic value of Mul and Mul32 for a negative
+	// dimension, an unknown transpose, a stride shorter than its row,
+	// or a slice too short for the matrix it holds.
+	ErrShape = errors.New("gemm: bad dimension, stride or slice length")
+
 	// ErrBackend is wrapped by the error Use returns for a backend that
 	// is not compiled into the binary.
 	ErrBackend = errors.New("gemm: backend not available")
@@ -102,13 +107,31 @@ func Use(b Backend) error {
 // Threads()−1 persistent helpers. On OpenBLAS the kernel is a
 // single-threaded cblas_dgemm call, split the same way.
 func Mul(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
-	mul(&pool.j64, tiled64, dgemm, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	mul(&pool.j64, pure64, dgemm, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // Mul32 is Mul in float32 (BLAS Sgemm), with the same layout, rules and
 // backends.
 func Mul32(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	mul(&pool.j32, tiled32, sgemm, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	mul(&pool.j32, pure32, sgemm, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// pure64 and pure32 are the default backend's serial kernels: the packed
+// micro-kernels where the processor has them, else gonum's (tiled).
+func pure64(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	if kd := pure.f64; kd != nil {
+		packed(kd, &spares64, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	tiled64(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+func pure32(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if kd := pure.f32; kd != nil {
+		packed(kd, &spares32, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	tiled32(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // kernelFunc computes one product (or part of one) serially.
@@ -118,6 +141,7 @@ type kernelFunc[F float32 | float64] func(tA, tB blas.Transpose, m, n, k int, al
 // serial kernel (onGonum or onOpenBLAS), split across the helpers through
 // the pool's job j when it is large enough.
 func mul[F float32 | float64](j *job[F], onGonum, onOpenBLAS kernelFunc[F], tA, tB blas.Transpose, m, n, k int, alpha F, a []F, lda int, b []F, ldb int, beta F, c []F, ldc int) {
+	checkMul(tA, tB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
 	if m == 0 || n == 0 {
 		return
 	}
@@ -185,7 +209,10 @@ type atomicInt = atomic.Int64
 // part computes rows (byRows) or columns [lo, hi) of C.
 func (j *job[F]) part(p int) {
 	if j.byRows {
-		lo, hi := split(j.m, j.parts, p)
+		lo, hi := splitGrain(j.m, j.parts, p, rowGrain)
+		if lo == hi {
+			return
+		}
 		a := j.a[lo:]
 		if j.tA == blas.NoTrans {
 			a = j.a[lo*j.lda:]
@@ -194,6 +221,9 @@ func (j *job[F]) part(p int) {
 		return
 	}
 	lo, hi := split(j.n, j.parts, p)
+	if lo == hi {
+		return
+	}
 	b := j.b[lo:]
 	if j.tB == blas.Trans {
 		b = j.b[lo*j.ldb:]
@@ -220,8 +250,17 @@ type helped interface {
 }
 
 // split returns the bounds of part p of [0, total) cut into parts ranges
-// whose sizes are multiples of 8 (SIMD friendly) except the last.
-func split(total, parts, p int) (lo, hi int) { return splitGrain(total, parts, p, 8) }
+// whose sizes are multiples of colGrain except the last; trailing parts may
+// be empty.
+func split(total, parts, p int) (lo, hi int) { return splitGrain(total, parts, p, colGrain) }
+
+// The grains of a parallel product's parts: multiples of every
+// micro-kernel's tile (MR rows, NR columns), so that only the last part
+// has ragged tiles.
+const (
+	rowGrain = 12
+	colGrain = 32
+)
 
 // pool holds the helpers of the pure-Go path: threads−1 goroutines that
 // block on tasks. busy is held by the one Mul that is using them; a Mul
@@ -274,11 +313,11 @@ func parallel(m, n, k int) bool {
 func run[F float32 | float64](j *job[F]) {
 	t := Threads()
 	j.byRows = j.m >= j.n
-	side := j.n
+	side, grain := j.n, colGrain
 	if j.byRows {
-		side = j.m
+		side, grain = j.m, rowGrain
 	}
-	j.parts = min(j.perThread*t, (side+7)/8)
+	j.parts = max(1, min(j.perThread*t, (side+grain-1)/grain))
 	j.next.Store(0)
 	launch(j, min(t-1, j.parts-1))
 }

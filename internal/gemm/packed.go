@@ -1,0 +1,212 @@
+package gemm
+
+import (
+	"sync"
+
+	"gonum.org/v1/gonum/blas"
+)
+
+// Blocking of the packed path. A block of op(B), blockK rows by blockN
+// columns, is packed once into column panels NR wide (blockK·blockN
+// elements: 512 KiB in float32, 1 MiB in float64, kept in the 2 MiB
+// level-2 cache); then, for every MR rows of C, the matching MR×blockK
+// micro-panel of op(A) is packed (12 KiB at most in float32, kept in the
+// level-1 cache) and multiplied with each panel of the block. A product
+// with k > blockK accumulates its blocks into C (beta applies to the
+// first).
+const (
+	blockK = 256
+	blockN = 512
+)
+
+// workspace holds one goroutine's packing buffers: a micro-panel of A, a
+// block of B and one tile of C for the ragged edges.
+type workspace[F float32 | float64] struct {
+	a, b, t []F
+}
+
+// spares is a free list of workspaces. A Mul takes one for its duration
+// and gives it back; the list grows to the largest number of concurrent
+// calls (the caller and its helpers, or the token-parallel mixers' calls)
+// and then no call allocates. Unlike a sync.Pool, the garbage collector
+// never empties it.
+type spares[F float32 | float64] struct {
+	mu   sync.Mutex
+	free []*workspace[F]
+}
+
+var (
+	spares32 spares[float32]
+	spares64 spares[float64]
+)
+
+// get returns a free workspace, allocating one if none is free.
+func (s *spares[F]) get() *workspace[F] {
+	s.mu.Lock()
+	if n := len(s.free); n > 0 {
+		w := s.free[n-1]
+		s.free = s.free[:n-1]
+		s.mu.Unlock()
+		return w
+	}
+	s.mu.Unlock()
+	return &workspace[F]{
+		a: make([]F, blockK*maxMR),
+		b: make([]F, blockK*blockN),
+		t: make([]F, maxMR*maxNR),
+	}
+}
+
+// put returns w to the free list.
+func (s *spares[F]) put(w *workspace[F]) {
+	s.mu.Lock()
+	s.free = append(s.free, w)
+	s.mu.Unlock()
+}
+
+// packed computes C = alpha·op(A)·op(B) + beta·C with micro-kernel kd,
+// packing A and B into a workspace from sp. m, n, k ≥ 1 and the operands
+// have been checked (checkMul). With alpha = 0 it only scales C by beta,
+// as gonum does (A and B are not read).
+func packed[F float32 | float64](kd *kernel[F], sp *spares[F], tA, tB blas.Transpose, m, n, k int, alpha F, a []F, lda int, b []F, ldb int, beta F, c []F, ldc int) {
+	if alpha == 0 {
+		scale(beta, m, n, c, ldc)
+		return
+	}
+	w := sp.get()
+	mr, nr := kd.mr, kd.nr
+	for jc := 0; jc < n; jc += blockN {
+		nb := min(blockN, n-jc)
+		for pc := 0; pc < k; pc += blockK {
+			kb := min(blockK, k-pc)
+			bet := beta
+			if pc > 0 {
+				bet = 1
+			}
+			packB(w.b, tB, b, ldb, pc, jc, kb, nb, nr)
+			for ir := 0; ir < m; ir += mr {
+				mb := min(mr, m-ir)
+				packA(w.a, tA, a, lda, ir, pc, mb, kb, mr)
+				for jr := 0; jr < nb; jr += nr {
+					nj := min(nr, nb-jr)
+					ci := ir*ldc + jc + jr
+					if mb == mr && nj == nr {
+						kd.run(kb, w.a, w.b[jr*kb:], c[ci:], ldc, alpha, bet, bet != 0)
+						continue
+					}
+					kd.run(kb, w.a, w.b[jr*kb:], w.t, nr, 1, 0, false)
+					edge(mb, nj, w.t, nr, alpha, bet, c[ci:], ldc)
+				}
+			}
+		}
+	}
+	sp.put(w)
+}
+
+// edge writes the top-left mb×nj corner of the tile t (row stride nr) to
+// C: alpha·t + beta·C, C not read when beta = 0.
+func edge[F float32 | float64](mb, nj int, t []F, nr int, alpha, beta F, c []F, ldc int) {
+	for i := range mb {
+		ti, ci := t[i*nr:i*nr+nj], c[i*ldc:i*ldc+nj]
+		if beta == 0 {
+			for j, v := range ti {
+				ci[j] = alpha * v
+			}
+			continue
+		}
+		for j, v := range ti {
+			ci[j] = alpha*v + beta*ci[j]
+		}
+	}
+}
+
+// packA copies rows [ir, ir+mb) and columns [pc, pc+kb) of op(A) into ap
+// as a micro-panel: kb steps of mr values, the column of op(A) at each
+// step, rows beyond mb zero.
+func packA[F float32 | float64](ap []F, tA blas.Transpose, a []F, lda, ir, pc, mb, kb, mr int) {
+	ap = ap[:kb*mr]
+	if tA == blas.NoTrans {
+		for i := range mb {
+			row := a[(ir+i)*lda+pc : (ir+i)*lda+pc+kb]
+			for p, v := range row {
+				ap[p*mr+i] = v
+			}
+		}
+	} else {
+		for p := range kb {
+			copy(ap[p*mr:p*mr+mb], a[(pc+p)*lda+ir:(pc+p)*lda+ir+mb])
+		}
+	}
+	if mb < mr {
+		for p := range kb {
+			clear(ap[p*mr+mb : p*mr+mr])
+		}
+	}
+}
+
+// packB copies rows [pc, pc+kb) and columns [jc, jc+nb) of op(B) into bp
+// as panels of nr columns: panel q (columns jc+q·nr…) holds kb steps of nr
+// values, the row of op(B) at each step, at bp[q·nr·kb:]; columns beyond
+// nb are zero.
+func packB[F float32 | float64](bp []F, tB blas.Transpose, b []F, ldb, pc, jc, kb, nb, nr int) {
+	for jr := 0; jr < nb; jr += nr {
+		nj := min(nr, nb-jr)
+		panel := bp[jr*kb : jr*kb+kb*nr]
+		if tB == blas.NoTrans {
+			for p := range kb {
+				src := b[(pc+p)*ldb+jc+jr : (pc+p)*ldb+jc+jr+nj]
+				dst := panel[p*nr : p*nr+nr]
+				copy(dst, src)
+				clear(dst[nj:])
+			}
+			continue
+		}
+		for j := range nj {
+			src := b[(jc+jr+j)*ldb+pc : (jc+jr+j)*ldb+pc+kb]
+			for p, v := range src {
+				panel[p*nr+j] = v
+			}
+		}
+		if nj < nr {
+			for p := range kb {
+				clear(panel[p*nr+nj : p*nr+nr])
+			}
+		}
+	}
+}
+
+// checkMul panics with ErrShape unless the operands of an m×n×k product
+// fit their slices: a stored row-major r×c matrix needs a stride of at
+// least max(1, c) and (r−1)·stride + c elements. A and B are not checked
+// when they are not read (m, n or k is 0). A transpose other than
+// blas.NoTrans, blas.Trans and blas.ConjTrans (the same as Trans for real
+// matrices) panics too.
+func checkMul(tA, tB blas.Transpose, m, n, k, la, lda, lb, ldb, lc, ldc int) {
+	legal := func(t blas.Transpose) bool { return t == blas.NoTrans || t == blas.Trans || t == blas.ConjTrans }
+	if m < 0 || n < 0 || k < 0 || !legal(tA) || !legal(tB) {
+		panic(ErrShape)
+	}
+	fits := func(rows, cols, l, ld int) bool {
+		if ld < max(1, cols) {
+			return false
+		}
+		return rows == 0 || cols == 0 || l >= (rows-1)*ld+cols
+	}
+	if !fits(m, n, lc, ldc) {
+		panic(ErrShape)
+	}
+	if m == 0 || n == 0 || k == 0 {
+		return
+	}
+	ra, ca := m, k
+	if tA != blas.NoTrans {
+		ra, ca = k, m
+	}
+	rb, cb := k, n
+	if tB != blas.NoTrans {
+		rb, cb = n, k
+	}
+	if !fits(ra, ca, la, lda) || !fits(rb, cb, lb, ldb) {
+		panic(ErrShape)
+	}
+}

@@ -119,7 +119,7 @@ func Mul32(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda i
 // pure64 and pure32 are the default backend's serial kernels: the packed
 // micro-kernels where the processor has them, else gonum's (tiled).
 func pure64(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
-	if kd := pure.f64; kd != nil {
+	if kd := pure.F64; kd != nil {
 		packed(kd, &spares64, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
@@ -127,7 +127,7 @@ func pure64(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda 
 }
 
 func pure32(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if kd := pure.f32; kd != nil {
+	if kd := pure.F32; kd != nil {
 		packed(kd, &spares32, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}

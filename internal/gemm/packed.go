@@ -4,7 +4,32 @@ import (
 	"sync"
 
 	"gonum.org/v1/gonum/blas"
+
+	"github.com/hyperconn/hyperconn/internal/gemm/micro"
 )
+
+// pure is the micro-kernel pair of the default backend: the fastest
+// assembly pair the processor runs, or none (nil fields), in which case
+// the default backend multiplies with gonum's kernels (tiled64, tiled32).
+var pure = func() micro.Pair {
+	if ps := micro.Available(); len(ps) > 0 {
+		return ps[0]
+	}
+	return micro.Pair{}
+}()
+
+// Kernel names the kernels of the default backend (Gonum, the pure-Go
+// one) on this processor: "avx512" or "avx2" for the package's own packed
+// micro-kernels (package micro: fused multiply-adds on 512- or 256-bit
+// vectors), "gonum" for gonum's kernels, which run where the processor
+// lacks FMA, in binaries built with -tags purego, and on other
+// architectures.
+func Kernel() string {
+	if pure.F32 == nil {
+		return "gonum"
+	}
+	return pure.F32.Name
+}
 
 // Blocking of the packed path. A block of op(B), blockK rows by blockN
 // columns, is packed once into column panels NR wide (blockK·blockN
@@ -51,9 +76,9 @@ func (s *spares[F]) get() *workspace[F] {
 	}
 	s.mu.Unlock()
 	return &workspace[F]{
-		a: make([]F, blockK*maxMR),
+		a: make([]F, blockK*micro.MaxMR),
 		b: make([]F, blockK*blockN),
-		t: make([]F, maxMR*maxNR),
+		t: make([]F, micro.MaxMR*micro.MaxNR),
 	}
 }
 
@@ -65,16 +90,18 @@ func (s *spares[F]) put(w *workspace[F]) {
 }
 
 // packed computes C = alpha·op(A)·op(B) + beta·C with micro-kernel kd,
-// packing A and B into a workspace from sp. m, n, k ≥ 1 and the operands
-// have been checked (checkMul). With alpha = 0 it only scales C by beta,
-// as gonum does (A and B are not read).
-func packed[F float32 | float64](kd *kernel[F], sp *spares[F], tA, tB blas.Transpose, m, n, k int, alpha F, a []F, lda int, b []F, ldb int, beta F, c []F, ldc int) {
+// packing A and B into a workspace from sp where they are not already in
+// the kernel's layout (see direct). m, n, k ≥ 1 and the operands have been
+// checked (checkMul). With alpha = 0 it only scales C by beta, as gonum
+// does (A and B are not read).
+func packed[F float32 | float64](kd *micro.Kernel[F], sp *spares[F], tA, tB blas.Transpose, m, n, k int, alpha F, a []F, lda int, b []F, ldb int, beta F, c []F, ldc int) {
 	if alpha == 0 {
 		scale(beta, m, n, c, ldc)
 		return
 	}
 	w := sp.get()
-	mr, nr := kd.mr, kd.nr
+	mr, nr := kd.MR, kd.NR
+	directA, directB := direct(tA, tB, m, n, k, lda, ldb)
 	for jc := 0; jc < n; jc += blockN {
 		nb := min(blockN, n-jc)
 		for pc := 0; pc < k; pc += blockK {
@@ -83,24 +110,54 @@ func packed[F float32 | float64](kd *kernel[F], sp *spares[F], tA, tB blas.Trans
 			if pc > 0 {
 				bet = 1
 			}
-			packB(w.b, tB, b, ldb, pc, jc, kb, nb, nr)
+			if !directB {
+				packB(w.b, tB, b, ldb, pc, jc, kb, nb, nr)
+			} else if nb%nr != 0 {
+				// Only the ragged last panel is packed, at its place.
+				last := nb - nb%nr
+				packB(w.b[last*kb:], tB, b, ldb, pc, jc+last, kb, nb-last, nr)
+			}
 			for ir := 0; ir < m; ir += mr {
 				mb := min(mr, m-ir)
-				packA(w.a, tA, a, lda, ir, pc, mb, kb, mr)
+				ap, as := w.a, mr
+				if directA && mb == mr {
+					ap, as = a[pc*lda+ir:], lda
+				} else {
+					packA(w.a, tA, a, lda, ir, pc, mb, kb, mr)
+				}
 				for jr := 0; jr < nb; jr += nr {
 					nj := min(nr, nb-jr)
+					bp, bs := w.b[jr*kb:], nr
+					if directB && nj == nr {
+						bp, bs = b[pc*ldb+jc+jr:], ldb
+					}
 					ci := ir*ldc + jc + jr
 					if mb == mr && nj == nr {
-						kd.run(kb, w.a, w.b[jr*kb:], c[ci:], ldc, alpha, bet, bet != 0)
+						kd.Tile(kb, ap, as, bp, bs, c[ci:], ldc, alpha, bet, bet != 0)
 						continue
 					}
-					kd.run(kb, w.a, w.b[jr*kb:], w.t, nr, 1, 0, false)
+					kd.Tile(kb, ap, as, bp, bs, w.t, nr, 1, 0, false)
 					edge(mb, nj, w.t, nr, alpha, bet, c[ci:], ldc)
 				}
 			}
 		}
 	}
 	sp.put(w)
+}
+
+// directSpan is the largest span, in elements, of a block of A or B that
+// the kernels read in place rather than packed: past it the rows of the
+// block lie on more pages than the processor's first-level TLB maps, and
+// packing them once costs less than the misses of reading them for every
+// tile.
+const directSpan = 1 << 15
+
+// direct reports whether the kernels read op(A) = Aᵀ (its columns are
+// rows of A, MR consecutive values per step) and op(B) = B (NR consecutive
+// values per step) in place instead of packing them.
+func direct(tA, tB blas.Transpose, m, n, k, lda, ldb int) (a, b bool) {
+	kb := min(k, blockK)
+	return tA != blas.NoTrans && kb*lda <= directSpan, tB == blas.NoTrans && kb*ldb <= directSpan
 }
 
 // edge writes the top-left mb×nj corner of the tile t (row stride nr) to

@@ -1,13 +1,14 @@
 package gemm
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
+
+	"github.com/hyperconn/hyperconn/internal/gemm/micro"
 )
 
 // Rounding bounds of the differential tests. A computed entry of
@@ -27,9 +28,9 @@ const (
 func withKernels(t *testing.T, f func(t *testing.T)) {
 	start := pure
 	defer func() { pure = start }()
-	for _, ks := range append(available(), goKernels) {
+	for _, ks := range append(micro.Available(), micro.Go) {
 		pure = ks
-		t.Run(ks.f32.name, f)
+		t.Run(ks.F32.Name, f)
 	}
 }
 
@@ -118,7 +119,7 @@ func TestPackedDifferential(t *testing.T) {
 			SetThreads(th)
 			rnd := rand.New(rand.NewPCG(5, uint64(th)))
 			for _, d := range diffShapes {
-				if pure.f32.micro == nil && d[0]*d[1]*d[2] > maxTwin {
+				if pure.F32.Name == micro.Go.F32.Name && d[0]*d[1]*d[2] > maxTwin {
 					continue
 				}
 				for _, tA := range []blas.Transpose{blas.NoTrans, blas.Trans} {
@@ -141,7 +142,7 @@ func TestPackedRandom(t *testing.T) {
 		rnd := rand.New(rand.NewPCG(6, 7))
 		for range 25 {
 			m, n, k := 1+rnd.IntN(200), 1+rnd.IntN(600), 1+rnd.IntN(600)
-			if pure.f32.micro == nil && m*n*k > maxTwin {
+			if pure.F32.Name == micro.Go.F32.Name && m*n*k > maxTwin {
 				continue
 			}
 			ts := []blas.Transpose{blas.NoTrans, blas.Trans}
@@ -247,61 +248,6 @@ func TestMulShapePanics(t *testing.T) {
 	}
 }
 
-// TestMicro compares each assembly micro-kernel with its pure-Go twin on
-// random packed panels, writing into a strided C with and without beta.
-func TestMicro(t *testing.T) {
-	rnd := rand.New(rand.NewPCG(8, 9))
-	for _, ks := range available() {
-		for _, k := range []int{1, 2, 3, 17, blockK} {
-			for _, load := range []bool{false, true} {
-				t.Run(fmt.Sprintf("%s/k=%d/load=%v", ks.f32.name, k, load), func(t *testing.T) {
-					microCase(t, rnd, ks.f64, k, load, u64)
-					microCase(t, rnd, ks.f32, k, load, u32)
-				})
-			}
-		}
-	}
-}
-
-// microCase runs kd and its twin on the same random panels.
-func microCase[F float32 | float64](t *testing.T, rnd *rand.Rand, kd *kernel[F], k int, load bool, u float64) {
-	t.Helper()
-	mr, nr := kd.mr, kd.nr
-	ldc := nr + 5
-	randv := func(l int) []F {
-		v := make([]F, l)
-		for i := range v {
-			v[i] = F(rnd.NormFloat64())
-		}
-		return v
-	}
-	a, b, c := randv(k*mr), randv(k*nr), randv(mr*ldc)
-	want := append([]F(nil), c...)
-	const alpha, beta = 0.75, -1.25
-	microGo(mr, nr, k, a, b, want, ldc, alpha, beta, load)
-	got := append([]F(nil), c...)
-	kd.run(k, a, b, got, ldc, alpha, beta, load)
-	for i := range mr {
-		for j := range ldc {
-			g, w := float64(got[i*ldc+j]), float64(want[i*ldc+j])
-			if j >= nr {
-				if g != float64(c[i*ldc+j]) {
-					t.Fatalf("%s: padding (%d,%d) written", kd.name, i, j)
-				}
-				continue
-			}
-			var s float64
-			for p := range k {
-				s += math.Abs(float64(a[p*mr+i]) * float64(b[p*nr+j]))
-			}
-			tol := 2 * slack * float64(k+2) * u * (alpha*s + math.Abs(beta*float64(c[i*ldc+j])))
-			if math.Abs(g-w) > tol {
-				t.Fatalf("%s k=%d load=%v: (%d,%d) = %v, twin %v (bound %.3g)", kd.name, k, load, i, j, g, w, tol)
-			}
-		}
-	}
-}
-
 // TestPackedAllocs checks that the packed path does not allocate once its
 // workspaces exist, on one and two threads, in both element types.
 func TestPackedAllocs(t *testing.T) {
@@ -324,19 +270,21 @@ func TestPackedAllocs(t *testing.T) {
 	})
 }
 
-// TestKernel checks that Kernel names the installed micro-kernels.
+// TestKernel checks that Kernel names the installed micro-kernels and that
+// the default is the fastest pair available.
 func TestKernel(t *testing.T) {
 	start := pure
 	defer func() { pure = start }()
-	pure = kernels{}
+	pure = micro.Pair{}
 	if got := Kernel(); got != "gonum" {
 		t.Errorf("no micro-kernels: Kernel() = %q, want gonum", got)
 	}
-	pure = goKernels
+	pure = micro.Go
 	if got := Kernel(); got != "go" {
 		t.Errorf("twins: Kernel() = %q, want go", got)
 	}
-	if ks := available(); len(ks) > 0 && start.f32 != ks[0].f32 {
-		t.Errorf("default kernels %q, want the fastest available, %q", Kernel(), ks[0].f32.name)
+	ps := micro.Available()
+	if len(ps) > 0 && start.F32 != ps[0].F32 || len(ps) == 0 && start.F32 != nil {
+		t.Errorf("default kernels %v, want the fastest available", start)
 	}
 }

@@ -183,7 +183,19 @@ func edge[F float32 | float64](mb, nj int, t []F, nr int, alpha, beta F, c []F, 
 func packA[F float32 | float64](ap []F, tA blas.Transpose, a []F, lda, ir, pc, mb, kb, mr int) {
 	ap = ap[:kb*mr]
 	if tA == blas.NoTrans {
-		for i := range mb {
+		// Four rows at a time: four read streams, four adjacent writes.
+		i := 0
+		for ; i+4 <= mb; i += 4 {
+			r0 := a[(ir+i)*lda+pc : (ir+i)*lda+pc+kb]
+			r1 := a[(ir+i+1)*lda+pc:][:len(r0)]
+			r2 := a[(ir+i+2)*lda+pc:][:len(r0)]
+			r3 := a[(ir+i+3)*lda+pc:][:len(r0)]
+			for p, v := range r0 {
+				d := ap[p*mr+i:][:4]
+				d[0], d[1], d[2], d[3] = v, r1[p], r2[p], r3[p]
+			}
+		}
+		for ; i < mb; i++ {
 			row := a[(ir+i)*lda+pc : (ir+i)*lda+pc+kb]
 			for p, v := range row {
 				ap[p*mr+i] = v
@@ -214,11 +226,25 @@ func packB[F float32 | float64](bp []F, tB blas.Transpose, b []F, ldb, pc, jc, k
 				src := b[(pc+p)*ldb+jc+jr : (pc+p)*ldb+jc+jr+nj]
 				dst := panel[p*nr : p*nr+nr]
 				copy(dst, src)
-				clear(dst[nj:])
+				if nj < nr {
+					clear(dst[nj:])
+				}
 			}
 			continue
 		}
-		for j := range nj {
+		// Four columns of op(B) (rows of B) at a time, as in packA.
+		j := 0
+		for ; j+4 <= nj; j += 4 {
+			r0 := b[(jc+jr+j)*ldb+pc : (jc+jr+j)*ldb+pc+kb]
+			r1 := b[(jc+jr+j+1)*ldb+pc:][:len(r0)]
+			r2 := b[(jc+jr+j+2)*ldb+pc:][:len(r0)]
+			r3 := b[(jc+jr+j+3)*ldb+pc:][:len(r0)]
+			for p, v := range r0 {
+				d := panel[p*nr+j:][:4]
+				d[0], d[1], d[2], d[3] = v, r1[p], r2[p], r3[p]
+			}
+		}
+		for ; j < nj; j++ {
 			src := b[(jc+jr+j)*ldb+pc : (jc+jr+j)*ldb+pc+kb]
 			for p, v := range src {
 				panel[p*nr+j] = v

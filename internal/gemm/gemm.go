@@ -14,8 +14,9 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
-// Tile sizes of the pure-Go path: a tile covers at most three of gonum's
-// 64×64 blocks, so gonum computes it on its serial kernel.
+// Tile sizes of the pure-Go path on gonum's kernels (where the processor
+// has no FMA, or with -tags purego): a tile covers at most three of
+// gonum's 64×64 blocks, so gonum computes it on its serial kernel.
 const (
 	TileRows = 64
 	TileCols = 192
@@ -46,7 +47,7 @@ type Backend int
 // The backends. Gonum is always available; OpenBLAS only in binaries built
 // with -tags openblas.
 const (
-	Gonum    Backend = iota // gonum's pure-Go assembly kernels, tiled (the default build)
+	Gonum    Backend = iota // pure Go, no cgo (the default build): the package's micro-kernels, or gonum's (see Kernel)
 	OpenBLAS                // OpenBLAS through gonum.org/v1/netlib (cgo)
 )
 
@@ -101,11 +102,14 @@ func Use(b Backend) error {
 // scales C by beta. C must not overlap A or B. Mul never allocates. It may
 // be called from several goroutines at once.
 //
-// On Gonum, Mul computes C tile by tile (see TileRows) on gonum's serial
-// kernel and, when Threads() > 1 and the product has at least MinParallel
-// multiply-adds, splits the tiles between the calling goroutine and
-// Threads()−1 persistent helpers. On OpenBLAS the kernel is a
-// single-threaded cblas_dgemm call, split the same way.
+// On Gonum, Mul computes C on the packed micro-kernels of package micro
+// (or, without them, tile by tile on gonum's serial kernel; see Kernel)
+// and, when Threads() > 1 and the product has at least MinParallel
+// multiply-adds, splits C by rows or columns between the calling goroutine
+// and Threads()−1 persistent helpers. On OpenBLAS the kernel is a
+// single-threaded cblas_dgemm call, split the same way. Mul panics with
+// ErrShape if a dimension is negative, a transpose unknown, a stride
+// shorter than its row or a slice too short.
 func Mul(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
 	mul(&pool.j64, pure64, dgemm, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }

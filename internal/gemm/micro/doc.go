@@ -33,5 +33,6 @@
 //
 // 2·MR·NR·k flops per tile, two vector loads and MR broadcasts per step:
 // the avx512 float32 kernel does 24 fused multiply-adds of 16 lanes per
-// step, about 100 GFLOP/s on one core of the Xeon it was written on.
+// step, about 120 GFLOP per second of processor time on one core of the
+// Xeon VM it was written on (BenchmarkTile, operands in cache).
 package micro

@@ -20,8 +20,9 @@
 // multiplied with each panel, the MR×NR tile of C held in registers for
 // the whole inner sum. Where op(A) = Aᵀ or op(B) = B already has the
 // panel layout, it is read in place when its block spans few pages. The
-// packing buffers come from a free list, so a call allocates only the
-// first time that many calls run at once. Without FMA, with -tags purego,
+// packing buffers come from a free list that the first call fills with
+// Threads() of them; a call allocates only when more calls than that run
+// at once for the first time. Without FMA, with -tags purego,
 // and on other architectures, the backend runs gonum's kernels: gonum's
 // Dgemm goes parallel on large products by allocating a channel and a
 // goroutine per 64×64 block of C; Mul instead cuts C into tiles of at

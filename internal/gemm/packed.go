@@ -51,13 +51,17 @@ type workspace[F float32 | float64] struct {
 }
 
 // spares is a free list of workspaces. A Mul takes one for its duration
-// and gives it back; the list grows to the largest number of concurrent
-// calls (the caller and its helpers, or the token-parallel mixers' calls)
-// and then no call allocates. Unlike a sync.Pool, the garbage collector
-// never empties it.
+// and gives it back. The first call that finds the list empty fills it up
+// to Threads() workspaces, one per goroutine a parallel product or Parts
+// can run, so that which goroutine happens to take a part first never
+// makes a later call allocate; the list grows further only for more
+// concurrent calls than that (goroutines of the caller's own multiplying
+// at once), and then no call allocates. Unlike a sync.Pool, the garbage
+// collector never empties it.
 type spares[F float32 | float64] struct {
 	mu   sync.Mutex
 	free []*workspace[F]
+	made int
 }
 
 var (
@@ -65,16 +69,26 @@ var (
 	spares64 spares[float64]
 )
 
-// get returns a free workspace, allocating one if none is free.
+// get returns a free workspace, allocating if none is free.
 func (s *spares[F]) get() *workspace[F] {
 	s.mu.Lock()
-	if n := len(s.free); n > 0 {
-		w := s.free[n-1]
-		s.free = s.free[:n-1]
-		s.mu.Unlock()
-		return w
+	defer s.mu.Unlock()
+	if len(s.free) == 0 {
+		for range max(1, Threads()-s.made) {
+			if s.free == nil {
+				s.free = make([]*workspace[F], 0, 16)
+			}
+			s.free = append(s.free, newWorkspace[F]())
+			s.made++
+		}
 	}
-	s.mu.Unlock()
+	w := s.free[len(s.free)-1]
+	s.free = s.free[:len(s.free)-1]
+	return w
+}
+
+// newWorkspace allocates the buffers of the largest kernel tile.
+func newWorkspace[F float32 | float64]() *workspace[F] {
 	return &workspace[F]{
 		a: make([]F, blockK*micro.MaxMR),
 		b: make([]F, blockK*blockN),

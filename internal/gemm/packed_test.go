@@ -3,6 +3,7 @@ package gemm
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"gonum.org/v1/gonum/blas"
@@ -286,5 +287,25 @@ func TestKernel(t *testing.T) {
 	ps := micro.Available()
 	if len(ps) > 0 && start.F32 != ps[0].F32 || len(ps) == 0 && start.F32 != nil {
 		t.Errorf("default kernels %v, want the fastest available", start)
+	}
+}
+
+// TestSparesWarm checks that the first workspace taken from an empty free
+// list brings Threads() of them into being: a later call on which both
+// threads hold one at once (a helper that happened to start late the
+// first time) does not allocate. (testing.AllocsPerRun would not see it:
+// its warm-up run allocates the second workspace.)
+func TestSparesWarm(t *testing.T) {
+	defer SetThreads(SetThreads(2))
+	var s spares[float32]
+	s.put(s.get())
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	w1, w2 := s.get(), s.get()
+	runtime.ReadMemStats(&after)
+	s.put(w1)
+	s.put(w2)
+	if n := after.Mallocs - before.Mallocs; n != 0 {
+		t.Errorf("two workspaces at once after one: %d allocations, want 0", n)
 	}
 }

@@ -19,7 +19,9 @@
 // every MR rows of C the matching micro-panel of op(A) is packed and
 // multiplied with each panel, the MR×NR tile of C held in registers for
 // the whole inner sum. Where op(A) = Aᵀ or op(B) = B already has the
-// panel layout, it is read in place when its block spans few pages. The
+// panel layout, it is read in place when its block spans few pages, and
+// op(A) = A is read in place, row-major, by the avx512 kernels when C has
+// at most four panels of columns (packing A would be reused too little). The
 // packing buffers come from a free list that the first call fills with
 // Threads() of them; a call allocates only when more calls than that run
 // at once for the first time. Without FMA, with -tags purego,

@@ -116,6 +116,7 @@ func packed[F float32 | float64](kd *micro.Kernel[F], sp *spares[F], tA, tB blas
 	w := sp.get()
 	mr, nr := kd.MR, kd.NR
 	directA, directB := direct(tA, tB, m, n, k, lda, ldb)
+	rowsA := tA == blas.NoTrans && kd.Rows() && min(n, blockN) <= rowsPanels*nr
 	for jc := 0; jc < n; jc += blockN {
 		nb := min(blockN, n-jc)
 		for pc := 0; pc < k; pc += blockK {
@@ -134,9 +135,13 @@ func packed[F float32 | float64](kd *micro.Kernel[F], sp *spares[F], tA, tB blas
 			for ir := 0; ir < m; ir += mr {
 				mb := min(mr, m-ir)
 				ap, as := w.a, mr
-				if directA && mb == mr {
+				rows := rowsA && mb == mr
+				switch {
+				case rows:
+					ap, as = a[ir*lda+pc:], lda
+				case directA && mb == mr:
 					ap, as = a[pc*lda+ir:], lda
-				} else {
+				default:
 					packA(w.a, tA, a, lda, ir, pc, mb, kb, mr)
 				}
 				for jr := 0; jr < nb; jr += nr {
@@ -146,18 +151,30 @@ func packed[F float32 | float64](kd *micro.Kernel[F], sp *spares[F], tA, tB blas
 						bp, bs = b[pc*ldb+jc+jr:], ldb
 					}
 					ci := ir*ldc + jc + jr
-					if mb == mr && nj == nr {
-						kd.Tile(kb, ap, as, bp, bs, c[ci:], ldc, alpha, bet, bet != 0)
-						continue
+					ct, ldt, al, be := c[ci:], ldc, alpha, bet
+					if mb < mr || nj < nr {
+						ct, ldt, al, be = w.t, nr, 1, 0
 					}
-					kd.Tile(kb, ap, as, bp, bs, w.t, nr, 1, 0, false)
-					edge(mb, nj, w.t, nr, alpha, bet, c[ci:], ldc)
+					if rows {
+						kd.TileRows(kb, ap, as, bp, bs, ct, ldt, al, be, be != 0)
+					} else {
+						kd.Tile(kb, ap, as, bp, bs, ct, ldt, al, be, be != 0)
+					}
+					if mb < mr || nj < nr {
+						edge(mb, nj, w.t, nr, alpha, bet, c[ci:], ldc)
+					}
 				}
 			}
 		}
 	}
 	sp.put(w)
 }
+
+// rowsPanels is the most panels of B (NR columns each) for which op(A) = A
+// is read in place, row-major (Kernel.TileRows), instead of packed: the
+// fewer the panels, the fewer times a packed micro-panel of A is reused,
+// and with one panel (n ≤ NR) packing A cost more than the tile.
+const rowsPanels = 4
 
 // directSpan is the largest span, in elements, of a block of A or B that
 // the kernels read in place rather than packed: past it the rows of the

@@ -9,7 +9,9 @@
 // are aStep and bStep elements apart. gemm packs the operands into
 // contiguous micro-panels (aStep = MR, bStep = NR) or, where the layout
 // already has this form (op(A) = Aᵀ, op(B) = B), reads them in place with
-// aStep = lda or bStep = ldb. The MR·NR accumulators stay in vector
+// aStep = lda or bStep = ldb. The avx512 kernels also have a variant,
+// TileRows, that reads op(A) = A in place: step p broadcasts a[i·lda+p]
+// from MR rows of A. The MR·NR accumulators stay in vector
 // registers for the whole sum: every step broadcasts the MR values of A and
 // multiplies them into two vectors of B with fused multiply-adds. Then
 // each row of the tile is written as alpha·acc, or alpha·acc + beta·C

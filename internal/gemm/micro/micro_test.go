@@ -82,6 +82,76 @@ func tileCase[F float32 | float64](t *testing.T, rnd *rand.Rand, kd *Kernel[F], 
 	}
 }
 
+// TestTileRows compares TileRows (A row-major, lda apart) on every kernel
+// that has it with the twin reading the same layout, and with Tile on the
+// same A packed.
+func TestTileRows(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(10, 11))
+	for _, p := range append(Available(), Go) {
+		if !p.F32.Rows() {
+			continue
+		}
+		for _, k := range []int{1, 2, 17, 256} {
+			for _, load := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%s/k=%d/load=%v", p.F32.Name, k, load), func(t *testing.T) {
+					rowsCase(t, rnd, p.F64, k, load, u64)
+					rowsCase(t, rnd, p.F32, k, load, u32)
+				})
+			}
+		}
+	}
+}
+
+// rowsCase runs kd.TileRows on a row-major A with padded rows, against
+// the twin on A packed (Twin's layout) within the rounding bound.
+func rowsCase[F float32 | float64](t *testing.T, rnd *rand.Rand, kd *Kernel[F], k int, load bool, u float64) {
+	t.Helper()
+	mr, nr := kd.MR, kd.NR
+	lda, ldc := k+3, nr+2
+	randv := func(l int) []F {
+		v := make([]F, l)
+		for i := range v {
+			v[i] = F(rnd.NormFloat64())
+		}
+		return v
+	}
+	a, b, c := randv((mr-1)*lda+k), randv(k*nr), randv(mr*ldc)
+	packed := make([]F, k*mr)
+	for i := range mr {
+		for p := range k {
+			packed[p*mr+i] = a[i*lda+p]
+		}
+	}
+	const alpha, beta = -0.5, 2
+	want := append([]F(nil), c...)
+	Twin(mr, nr, k, packed, mr, b, nr, want, ldc, alpha, beta, load)
+	got := append([]F(nil), c...)
+	kd.TileRows(k, a, lda, b, nr, got, ldc, alpha, beta, load)
+	for i := range mr {
+		for j := range ldc {
+			g, w := float64(got[i*ldc+j]), float64(want[i*ldc+j])
+			if j >= nr {
+				if g != float64(c[i*ldc+j]) {
+					t.Fatalf("%s: entry (%d,%d) outside the tile written", kd.Name, i, j)
+				}
+				continue
+			}
+			var s float64
+			for p := range k {
+				s += math.Abs(float64(a[i*lda+p]) * float64(b[p*nr+j]))
+			}
+			bc := 0.0
+			if load {
+				bc = math.Abs(beta * float64(c[i*ldc+j]))
+			}
+			tol := 2 * slack * float64(k+2) * u * (-alpha*s + bc)
+			if math.Abs(g-w) > tol {
+				t.Fatalf("%s rows: (%d,%d) = %v, twin %v (bound %.3g)", kd.Name, i, j, g, w, tol)
+			}
+		}
+	}
+}
+
 // TestTileExact checks one tile against values computed by hand: with
 // a = 1, 2, … down the steps and b = 1 everywhere, every entry of row i
 // is alpha·Σ_p (p·MR + i + 1), and beta = 0 overwrites NaN.
@@ -124,6 +194,7 @@ func TestTilePanics(t *testing.T) {
 			"ldc":     func() { kd.Tile(2, a, kd.MR, b, kd.NR, c, kd.NR-1, 1, 0, false) },
 			"k = 0":   func() { kd.Tile(0, a, kd.MR, b, kd.NR, c, kd.NR, 1, 0, false) },
 			"aStep":   func() { kd.Tile(2, a, kd.MR-1, b, kd.NR, c, kd.NR, 1, 0, false) },
+			"rows a":  func() { kd.TileRows(3, a, 3, b[:kd.NR], 0, c, kd.NR, 1, 0, false) },
 		} {
 			func() {
 				defer func() {

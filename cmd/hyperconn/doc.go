@@ -131,11 +131,12 @@
 // of run; any changed hyperparameter runs it again.
 //
 // The defaults (all seven mixers at depths 8, 16, 32, C = 32, n = 4, 300
-// steps of 64 images, float32) run 3.4–4.0× faster in wall time (3.8–4.6×
+// steps of 64 images, float32) run 3.4–4.7× faster in wall time (3.8–6.4×
 // in processor time) than the float64 default on gonum's kernels that
-// preceded the package's own micro-kernels (two interleaved pairs of runs
-// on a 2-core Xeon VM shared with other jobs: 144 s against 575 s, 280 s
-// against 963 s): HC's composite forward Amax grows to 5.1 at depth 32
+// preceded the package's own micro-kernels (three interleaved pairs of
+// runs on a 2-core Xeon VM shared with other jobs: 39 s against 183 s at
+// light load, 144 s against 575 s and 280 s against 963 s under heavy
+// load): HC's composite forward Amax grows to 5.1 at depth 32
 // while the doubly stochastic and spectral-sphere mixers stay at 1;
 // -float32=false trains in float64. See Example_depth for a small sweep.
 //

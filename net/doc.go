@@ -56,6 +56,24 @@
 // HC's first-layer matrix printed in mHC Fig. 8 it gives forward Amax
 // 18.72 (18.73 in the paper; the print is rounded) and backward 6.81.
 //
+// # The language model
+//
+// LM is a decoder-only transformer over bytes (SPEC §10): token and learned
+// position embeddings, L blocks of [RMSNorm → causal multi-head attention]
+// and [RMSNorm → MLP], each of the 2L sub-layers wrapped by its own mixer
+// (built with the sub-layer's index), expand after the embedding, reduce,
+// final RMSNorm, head. Attention is one generic core (Attention, float32 or
+// float64) whose products run per (sequence, head) pair through leading
+// dimensions. A Corpus is a text split by position into training and
+// validation tokens (NewCorpus, LoadText; Opticks is the shipped default,
+// Newton's Opticks from the Go distribution), with the unigram and bigram
+// entropies of its validation split as baselines (Corpus.Entropy).
+// LMTrainer trains an LM on a Corpus with the same AdamW, schedule,
+// clipping and divergence rules as Trainer, and validates every K steps.
+// StreamUtilisation measures how many streams carry the signal. The LM so
+// far runs in float64 only; its float32 path, checkpoints and diagnostics
+// are not written yet.
+//
 // # Checkpoints
 //
 // Trainer.Save writes the configurations, every parameter, the AdamW

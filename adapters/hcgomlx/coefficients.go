@@ -143,7 +143,8 @@ func (m *Mixer) residual(raw *graph.Node, v map[string]*graph.Node, t int) *grap
 		if m.kind == kindMHCFixed {
 			return sinkhornFixed(z, m.sweeps)
 		}
-		return projectExact(z, m.warm, m.newton)
+		p, _ := projectExact(z, m.warm, m.newton)
+		return p
 	case kindLite:
 		w := graph.Softmax(graph.Add(graph.Mul(scalarOf(v["alpha_res"], 0), raw), rowVector(v["b_res"])), -1)
 		k := len(m.perms) / (n * n)

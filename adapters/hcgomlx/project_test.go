@@ -86,7 +86,7 @@ func projectGraph(t testing.TB, exact bool) *graph.Exec {
 	return graph.MustNewExec(testBackend(t), func(z, up *graph.Node) []*graph.Node {
 		var p *graph.Node
 		if exact {
-			p = projectExact(z, DefaultWarmSweeps, DefaultNewtonSteps)
+			p, _ = projectExact(z, DefaultWarmSweeps, DefaultNewtonSteps)
 		} else {
 			p = sinkhornFixed(z, birkhoff.DefaultIterations)
 		}
@@ -197,6 +197,35 @@ func TestImplicitGradientFD(t *testing.T) {
 			if math.Abs(fd-dz[i]) > fdTol*max(1, math.Abs(dz[i])) {
 				t.Errorf("n = %d, ∂z[%d] = %.12g, central difference %.12g", n, i, dz[i], fd)
 			}
+		}
+	}
+}
+
+// TestProjectExactCap checks that a projection stopped by the step cap
+// reports its true deviation: one Newton step from one sweep leaves logits of
+// scale 3 far from doubly stochastic, and the certificate says so.
+func TestProjectExactCap(t *testing.T) {
+	const tokens, n = 16, 4
+	rnd := rand.New(rand.NewPCG(7, 8))
+	z := logitsCase(rnd, tokens, n, 3)
+	for _, cap := range []int{0, 1, DefaultNewtonSteps} {
+		exec := graph.MustNewExec(testBackend(t), func(z *graph.Node) []*graph.Node {
+			p, steps := projectExact(z, DefaultWarmSweeps, cap)
+			return []*graph.Node{p, graph.ReduceAllMax(deviation(p, 1)), steps}
+		})
+		out := exec.MustExec(tensors.FromFlatDataAndDimensions(z, tokens, n, n))
+		p, dev := flat(out[0]), tensors.ToScalar[float64](out[1])
+		var own float64
+		for tk := range tokens {
+			own = max(own, birkhoff.Deviation(p[tk*n*n:(tk+1)*n*n], n))
+		}
+		steps := tensors.ToScalar[int32](out[2])
+		t.Logf("cap %d: %d Newton steps, certificate %.3g", cap, steps, dev)
+		if dev != own || int(steps) > cap {
+			t.Errorf("cap %d: certificate %.3g, recomputed %.3g, %d steps", cap, dev, own, steps)
+		}
+		if converged := dev <= dsTol; converged != (cap == DefaultNewtonSteps) {
+			t.Errorf("cap %d: deviation %.3g", cap, dev)
 		}
 	}
 }

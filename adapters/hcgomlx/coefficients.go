@@ -28,6 +28,9 @@ type Coefficients struct {
 	// once converged), the real column gap of the paper's Fixed-20 Sinkhorn,
 	// rounding for mhclite and shc, and the drift of unconstrained HC.
 	Deviation *graph.Node
+	// Steps is the number of Newton steps the exact projection ran (an
+	// int32 scalar; see DefaultNewtonSteps), nil for other mixers.
+	Steps *graph.Node
 }
 
 // Coefficients computes the coefficients of the tokens x ([..., n, C], of
@@ -50,19 +53,19 @@ func (m *Mixer) Coefficients(scope *model.Scope, x *graph.Node) Coefficients {
 	for i, p := range ps {
 		v[p.Name] = nodes[i]
 	}
-	var pre, post, res *graph.Node
+	var pre, post, res, steps *graph.Node
 	if m.kind == kindHC {
 		pre, post, res = m.hcCoefficients(xt, v)
 	} else {
 		var raw *graph.Node
 		pre, post, raw = m.head(xt, v)
-		res = m.residual(raw, v, t)
+		res, steps = m.residual(raw, v, t)
 	}
 	r := 1.0
 	if m.kind == kindSHC {
 		r = m.radius
 	}
-	c := Coefficients{Deviation: graph.ReduceAllMax(deviation(res, r))}
+	c := Coefficients{Deviation: graph.ReduceAllMax(deviation(res, r)), Steps: steps}
 	c.Pre = graph.Reshape(pre, append(append([]int(nil), lead...), m.n)...)
 	c.Post = graph.Reshape(post, append(append([]int(nil), lead...), m.n)...)
 	c.Res = graph.Reshape(res, append(append([]int(nil), lead...), m.n, m.n)...)
@@ -129,28 +132,28 @@ func (m *Mixer) head(x *graph.Node, v map[string]*graph.Node) (pre, post, raw *g
 	return pre, post, raw
 }
 
-// residual maps the head's raw logits ([T, k]) to H_res ([T, n, n]).
-func (m *Mixer) residual(raw *graph.Node, v map[string]*graph.Node, t int) *graph.Node {
+// residual maps the head's raw logits ([T, k]) to H_res ([T, n, n]); for
+// the exact projection it also returns the number of Newton steps.
+func (m *Mixer) residual(raw *graph.Node, v map[string]*graph.Node, t int) (res, steps *graph.Node) {
 	n := m.n
 	g := raw.Graph()
 	if n == 1 {
-		return graph.BroadcastToDims(graph.Scalar(g, m.dtype, m.radius), t, 1, 1)
+		return graph.BroadcastToDims(graph.Scalar(g, m.dtype, m.radius), t, 1, 1), nil
 	}
 	switch m.kind {
 	case kindMHCFixed, kindMHCExact:
 		z := graph.Add(graph.Mul(scalarOf(v["alpha_res"], 0), raw), rowVector(v["b_res"]))
 		z = graph.Reshape(z, t, n, n)
 		if m.kind == kindMHCFixed {
-			return sinkhornFixed(z, m.sweeps)
+			return sinkhornFixed(z, m.sweeps), nil
 		}
-		p, _ := projectExact(z, m.warm, m.newton)
-		return p
+		return projectExact(z, m.warm, m.newton)
 	case kindLite:
 		w := graph.Softmax(graph.Add(graph.Mul(scalarOf(v["alpha_res"], 0), raw), rowVector(v["b_res"])), -1)
 		k := len(m.perms) / (n * n)
-		return graph.Reshape(graph.Einsum("tk,kq->tq", w, constOf(g, m.dtype, m.perms, k, n*n)), t, n, n)
+		return graph.Reshape(graph.Einsum("tk,kq->tq", w, constOf(g, m.dtype, m.perms, k, n*n)), t, n, n), nil
 	default:
-		return m.sphere(raw, v, t)
+		return m.sphere(raw, v, t), nil
 	}
 }
 

@@ -10,15 +10,30 @@ import (
 // Read returns the branch input h_pre·X of every token, [..., C], for the
 // streams x ([..., n, C]) the coefficients were computed from.
 func (c Coefficients) Read(x *graph.Node) *graph.Node {
-	return graph.ReduceSum(graph.Mul(graph.InsertAxes(c.Pre, -1), x), -2)
+	lead, t, n, w := split(x)
+	in := graph.Einsum("ti,tic->tc", graph.Reshape(c.Pre, t, n), graph.Reshape(x, t, n, w))
+	return graph.Reshape(in, append(lead, w)...)
 }
 
 // Write returns the new streams H_res·X + h_postᵀ·f, [..., n, C], for the
 // streams x ([..., n, C]) and the branch output f ([..., C]).
 func (c Coefficients) Write(x, f *graph.Node) *graph.Node {
-	r := x.Rank()
-	mixed := graph.ReduceSum(graph.Mul(graph.InsertAxes(c.Res, -1), graph.InsertAxes(x, r-2)), -2) // Σ_j H_ij·x_j
-	return graph.Add(mixed, graph.Mul(graph.InsertAxes(c.Post, -1), graph.InsertAxes(f, -2)))
+	lead, t, n, w := split(x)
+	mixed := graph.Einsum("tij,tjc->tic", graph.Reshape(c.Res, t, n, n), graph.Reshape(x, t, n, w))
+	out := graph.Add(mixed, graph.Mul(graph.Reshape(c.Post, t, n, 1), graph.Reshape(f, t, 1, w)))
+	return graph.Reshape(out, append(lead, n, w)...)
+}
+
+// split returns the leading dimensions of the streams x ([..., n, C]),
+// their product T, n and C.
+func split(x *graph.Node) (lead []int, t, n, c int) {
+	dims := x.Shape().Dimensions
+	lead = append([]int(nil), dims[:len(dims)-2]...)
+	t = 1
+	for _, d := range lead {
+		t *= d
+	}
+	return lead, t, dims[len(dims)-2], dims[len(dims)-1]
 }
 
 // Apply is one sub-layer X' = H_res·X + h_postᵀ·F(h_pre·X) on the streams x

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -268,6 +269,52 @@ func TestNewUnsupported(t *testing.T) {
 	} {
 		if _, err := New(tc.m, tc.dt); !errors.Is(err, ErrUnsupported) {
 			t.Errorf("%s: error %v, want ErrUnsupported", tc.name, err)
+		}
+	}
+}
+
+// TestShapePanics: a graph input of the wrong shape or dtype, or a branch
+// that changes the width, is a programming error: a panic wrapping
+// ErrShape.
+func TestShapePanics(t *testing.T) {
+	m, err := mhc.New(mhc.PaperConfig(3, 4, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mix, err := New(m, dtypes.Float64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		dt     dtypes.DType
+		dims   []int
+		branch func(*graph.Node) *graph.Node
+	}{
+		{"n", dtypes.Float64, []int{5, 2, 4}, nil},
+		{"C", dtypes.Float64, []int{5, 3, 5}, nil},
+		{"rank", dtypes.Float64, []int{3, 4}, nil},
+		{"dtype", dtypes.Float32, []int{5, 3, 4}, nil},
+		{"branch", dtypes.Float64, []int{5, 3, 4}, func(in *graph.Node) *graph.Node { return graph.Concatenate([]*graph.Node{in, in}, -1) }},
+	} {
+		err := func() (err error) {
+			defer func() {
+				r := recover()
+				e, _ := r.(error)
+				err = e
+			}()
+			g := graph.NewGraph(testBackend(t), "shape")
+			x := graph.Parameter(g, "x", shapes.Make(tc.dt, tc.dims...))
+			scope := model.NewStore().RootScope()
+			if tc.branch != nil {
+				mix.Apply(scope, x, tc.branch)
+			} else {
+				mix.Coefficients(scope, x)
+			}
+			return nil
+		}()
+		if !errors.Is(err, ErrShape) {
+			t.Errorf("%s: panic %v, want ErrShape", tc.name, err)
 		}
 	}
 }

@@ -86,6 +86,19 @@
 // birkhoff.MaxScalingRange (exp underflows there). The Exact projection's
 // loop runs for the whole batch until its worst token converges.
 //
+// # Backend
+//
+// Everything here runs on GoMLX's pure-Go backend (github.com/gomlx/compute
+// v0.1.2, gobackend: no cgo, no C library) and is tested with
+// CGO_ENABLED=0. Create it with gobackend.New("ops_sequential"): with the
+// default configuration, which runs independent operations of a graph in
+// parallel, a graph with several concurrent matrix products stalled for good
+// on this project's 2-core machine (every goroutine waiting in the backend's
+// workerspool.Pool.Saturate, reproduced by BenchmarkSubLayer in one process
+// out of three); with ops_sequential, the operations run one at a time and a
+// matrix product still uses every core. Any other GoMLX backend (XLA) takes
+// the same graphs.
+//
 // # Cost
 //
 // A GoMLX graph executes one operation at a time, each materialising its

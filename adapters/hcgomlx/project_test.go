@@ -42,7 +42,7 @@ var (
 // testBackend returns the pure-Go backend, created once.
 func testBackend(t testing.TB) compute.Backend {
 	t.Helper()
-	backendOnce.Do(func() { theBackend, backendErr = gobackend.New("") })
+	backendOnce.Do(func() { theBackend, backendErr = gobackend.New("ops_sequential") })
 	if backendErr != nil {
 		t.Fatalf("gobackend: %v", backendErr)
 	}

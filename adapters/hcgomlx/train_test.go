@@ -50,7 +50,7 @@ type demoResult struct {
 // makes, in float64 on the pure-Go backend.
 func trainDemo(newMixer func(n, c, layer int) (hc.Mixer, error)) (demoResult, error) {
 	var res demoResult
-	backend, err := gobackend.New("")
+	backend, err := gobackend.New("ops_sequential")
 	if err != nil {
 		return res, err
 	}

@@ -156,7 +156,9 @@ func skewMatrix(m int) []float64 {
 // length and layout. A variable that does not exist yet is created with the
 // native Param's current value (rounded to float32 for a Float32 Mixer), so a
 // model built from a freshly made native mixer starts from its reference
-// init. Variables are named after the Params (e.g. "phi", "b_res").
+// init. Variables are named after the Params (e.g. "phi", "b_res"). It
+// panics with ErrShape if a variable of such a name exists in scope with
+// another shape or dtype.
 func (m *Mixer) Variables(scope *model.Scope, g *graph.Graph) []*graph.Node {
 	ps := m.native.Params()
 	nodes := make([]*graph.Node, len(ps))

@@ -40,17 +40,19 @@ type mixerCase struct {
 	new  func(n, c, layer int) (hc.Mixer, error)
 }
 
-// mixerCases lists every mixer with a graph form, at n = 2, 3, 4 and 8.
+// mixerCases lists every mixer with a graph form, at n = 1, 2, 3, 4 and 8
+// (acceptance line 1 asks for 2, 3, 4 and 8; n = 1 has no residual
+// parameters: H_res = [1], or [r] for shc).
 var mixerCases = []mixerCase{
-	{"hc-static", []int{2, 3, 4, 8}, func(n, c, l int) (hc.Mixer, error) { return hc.New(hc.Config{N: n, C: c, Layer: l}) }},
-	{"hc-dynamic", []int{2, 3, 4, 8}, func(n, c, l int) (hc.Mixer, error) { return hc.New(hc.PaperConfig(n, c, l)) }},
+	{"hc-static", []int{1, 2, 3, 4, 8}, func(n, c, l int) (hc.Mixer, error) { return hc.New(hc.Config{N: n, C: c, Layer: l}) }},
+	{"hc-dynamic", []int{1, 2, 3, 4, 8}, func(n, c, l int) (hc.Mixer, error) { return hc.New(hc.PaperConfig(n, c, l)) }},
 	{"hc-dynamic-notanh", []int{3}, func(n, c, l int) (hc.Mixer, error) {
 		return hc.New(hc.Config{N: n, C: c, Layer: l, Dynamic: true, NoTanh: true})
 	}},
-	{"mhc", []int{2, 3, 4, 8}, func(n, c, l int) (hc.Mixer, error) { return mhc.New(mhc.PaperConfig(n, c, l)) }},
-	{"mhc-exact", []int{2, 3, 4, 8}, func(n, c, l int) (hc.Mixer, error) { return mhc.New(mhc.ExactConfig(n, c, l)) }},
-	{"mhclite", []int{2, 3, 4, 8}, func(n, c, l int) (hc.Mixer, error) { return mhclite.New(mhclite.PaperConfig(n, c, l)) }},
-	{"shc", []int{2, 3, 4, 8}, func(n, c, l int) (hc.Mixer, error) { return shc.New(shc.PaperConfig(n, c, l)) }},
+	{"mhc", []int{1, 2, 3, 4, 8}, func(n, c, l int) (hc.Mixer, error) { return mhc.New(mhc.PaperConfig(n, c, l)) }},
+	{"mhc-exact", []int{1, 2, 3, 4, 8}, func(n, c, l int) (hc.Mixer, error) { return mhc.New(mhc.ExactConfig(n, c, l)) }},
+	{"mhclite", []int{1, 2, 3, 4, 8}, func(n, c, l int) (hc.Mixer, error) { return mhclite.New(mhclite.PaperConfig(n, c, l)) }},
+	{"shc", []int{1, 2, 3, 4, 8}, func(n, c, l int) (hc.Mixer, error) { return shc.New(shc.PaperConfig(n, c, l)) }},
 	{"shc-radius", []int{3}, func(n, c, l int) (hc.Mixer, error) {
 		cfg := shc.PaperConfig(n, c, l)
 		cfg.Radius = 0.9
@@ -156,8 +158,8 @@ func graphRun(t testing.TB, mix *Mixer, x, f, dout, din []float64, tokens int) (
 	return r, get(outs[2])[0]
 }
 
-// TestMatchesNative is acceptance line 1: for every mixer and n = 2, 3, 4,
-// 8, float64, the graph's branch input and new streams equal the native
+// TestMatchesNative is acceptance line 1: for every mixer and n = 1, 2, 3,
+// 4, 8, float64, the graph's branch input and new streams equal the native
 // hc.Layer's within fwdTol, and its gradients (of X, the branch output and
 // every parameter, random upstream gradients) the native backward's within
 // gradTol; the exact projection's certificate is ≤ dsTol.

@@ -18,9 +18,9 @@ const (
 	DefaultWarmSweeps = 1
 	// DefaultNewtonSteps caps the Newton steps on the semi-dual (the loop
 	// stops earlier once every token has converged). From one warm sweep,
-	// birkhoff.Exact needs a median of 3–5 steps for n ≤ 16 (SPEC §4); the
-	// adapter's tests reach the float64 floor within 16 steps for logits
-	// N(0, 8²) at n ≤ 8.
+	// birkhoff.Exact needs a median of 3–5 steps for n ≤ 16 (SPEC §4); in
+	// TestProjectExactGraph (n ≤ 8, logits up to N(0, 8²)) a batch of 16
+	// tokens needs at most 13.
 	DefaultNewtonSteps = 50
 	// lineSearchSteps is the number of step lengths 1, 1/2, …, 2^-(k−1)
 	// tried at once by each Newton step's backtracking line search.

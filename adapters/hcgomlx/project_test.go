@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/gobackend"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -85,13 +86,14 @@ func maxAbsDiff(a, b []float64) float64 {
 func projectGraph(t testing.TB, exact bool) *graph.Exec {
 	return graph.MustNewExec(testBackend(t), func(z, up *graph.Node) []*graph.Node {
 		var p *graph.Node
+		steps := graph.Scalar(z.Graph(), dtypes.Int32, 0)
 		if exact {
-			p, _ = projectExact(z, DefaultWarmSweeps, DefaultNewtonSteps)
+			p, steps = projectExact(z, DefaultWarmSweeps, DefaultNewtonSteps)
 		} else {
 			p = sinkhornFixed(z, birkhoff.DefaultIterations)
 		}
 		loss := graph.ReduceAllSum(graph.Mul(p, up))
-		return []*graph.Node{p, deviation(p, 1), graph.Gradient(loss, z)[0]}
+		return []*graph.Node{p, deviation(p, 1), graph.Gradient(loss, z)[0], steps}
 	})
 }
 
@@ -100,14 +102,16 @@ func TestProjectExactGraph(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(1, 2))
 	exec := projectGraph(t, true)
 	var worstDev, worstP, worstG float64
+	var maxSteps int32
 	for _, n := range []int{2, 3, 4, 8} {
 		ws := birkhoff.NewWorkspace[float64](n)
-		for _, scale := range []float64{0, 0.5, 1, 2, 3, 5} {
+		for _, scale := range []float64{0, 0.5, 1, 2, 3, 5, 8} {
 			z := logitsCase(rnd, tokens, n, scale)
 			up := logitsCase(rnd, tokens, n, 1)
 			out := exec.MustExec(tensors.FromFlatDataAndDimensions(z, tokens, n, n),
 				tensors.FromFlatDataAndDimensions(up, tokens, n, n))
 			p, dev, dz := flat(out[0]), flat(out[1]), flat(out[2])
+			maxSteps = max(maxSteps, tensors.ToScalar[int32](out[3]))
 			want := make([]float64, n*n)
 			wdz := make([]float64, n*n)
 			for tk := range tokens {
@@ -130,7 +134,8 @@ func TestProjectExactGraph(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("exact projection in the graph: worst DS deviation %.3g, |P − birkhoff| %.3g, |∂z − birkhoff| %.3g", worstDev, worstP, worstG)
+	t.Logf("exact projection in the graph: worst DS deviation %.3g, |P − birkhoff| %.3g, |∂z − birkhoff| %.3g, at most %d Newton steps",
+		worstDev, worstP, worstG, maxSteps)
 }
 
 func TestProjectFixedGraph(t *testing.T) {

@@ -22,6 +22,7 @@ import (
 	"github.com/hyperconn/hyperconn/hc"
 	"github.com/hyperconn/hyperconn/mhc"
 	"github.com/hyperconn/hyperconn/mhclite"
+	"github.com/hyperconn/hyperconn/net"
 )
 
 // The demo model: inputs of width in, an embedding of width c, n streams,
@@ -38,12 +39,13 @@ const (
 
 // demoResult is what a training run reports.
 type demoResult struct {
-	before, after float64 // mean squared error over the data set
-	graphDev      float64 // worst certificate of H_res over the data, in the graph
-	nativeDev     float64 // worst birkhoff.Deviation of the native H_res after transfer
-	transferGap   float64 // max |native H_res − graph H_res| after the transfer
-	decomposeErr  float64 // reconstruction error of birkhoff.Decompose of a trained H_res
-	terms         int     // its number of permutations
+	before, after float64         // mean squared error over the data set
+	graphDev      float64         // worst certificate of H_res over the data, in the graph
+	nativeDev     float64         // worst birkhoff.Deviation of the native H_res after transfer
+	transferGap   float64         // max |native H_res − graph H_res| after the transfer
+	decomposeErr  float64         // reconstruction error of birkhoff.Decompose of a trained H_res
+	terms         int             // its number of permutations
+	composite     net.MatrixStats // depth diagnostics of Π = H̄_L···H̄_1 (token-averaged H_res)
 }
 
 // trainDemo trains the demo model whose sub-layers use the mixers newMixer
@@ -155,6 +157,10 @@ func trainDemo(newMixer func(n, c, layer int) (hc.Mixer, error)) (demoResult, er
 	nn := demoN * demoN
 	in := make([]float64, demoExamples*demoC)
 	var first []float64
+	composite := make([]float64, nn)
+	for i := range demoN {
+		composite[i*demoN+i] = 1
+	}
 	for l, mix := range mixers {
 		if err := mix.CopyToNative(store.RootScope().In("block%d", l).In("mixer")); err != nil {
 			return res, err
@@ -174,6 +180,16 @@ func trainDemo(newMixer func(n, c, layer int) (hc.Mixer, error)) (demoResult, er
 		if l == 0 {
 			first = append([]float64(nil), hres[:nn]...)
 		}
+		mean := layer.MeanResTo(nil)
+		next := make([]float64, nn)
+		for i := range demoN {
+			for j := range demoN {
+				for k := range demoN {
+					next[i*demoN+j] += mean[i*demoN+k] * composite[k*demoN+j]
+				}
+			}
+		}
+		composite = next
 	}
 	// A Birkhoff–von Neumann decomposition of one trained H_res.
 	d, err := birkhoff.Decompose(first, demoN, 0)
@@ -181,6 +197,7 @@ func trainDemo(newMixer func(n, c, layer int) (hc.Mixer, error)) (demoResult, er
 		return res, err
 	}
 	res.terms = len(d.Weights)
+	res.composite = net.Measure(composite, demoN)
 	res.decomposeErr = d.Residual
 	return res, nil
 }
@@ -225,6 +242,8 @@ func TestTrainDemo(t *testing.T) {
 			t.Logf("loss %.4g → %.4g (fell %.0f×); trained H_res: deviation in the graph %.3g, native %.3g, "+
 				"|native − graph| %.3g; BvN of one: %d terms, residual %.3g",
 				r.before, r.after, r.before/r.after, r.graphDev, r.nativeDev, r.transferGap, r.terms, r.decomposeErr)
+			t.Logf("composite of the %d token-averaged H_res (net.Measure): forward Amax %.6f, backward Amax %.6f, DS deviation %.3g, σ₁ %.6f",
+				demoL, r.composite.ForwardAmax, r.composite.BackwardAmax, r.composite.DSDeviation, r.composite.Sigma1)
 			if !(r.before >= minFall*r.after) {
 				t.Errorf("loss fell %.3g×, want ≥ %d×", r.before/r.after, minFall)
 			}

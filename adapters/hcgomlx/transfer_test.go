@@ -18,7 +18,7 @@ import (
 // (bit for bit) and float32 (rounded once).
 func TestTransferRoundTrip(t *testing.T) {
 	for _, dt := range []dtypes.DType{dtypes.Float64, dtypes.Float32} {
-		m := newMixer(t, mixerCases[4], 3, 2, 0.5, 1) // mhc-exact
+		m := newMixer(t, caseNamed(t, "mhc-exact"), 3, 2, 0.5, 1)
 		want := snapshot(m.Params())
 		mix, err := New(m, dt)
 		if err != nil {

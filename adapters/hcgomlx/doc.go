@@ -94,10 +94,10 @@
 // default configuration, which runs independent operations of a graph in
 // parallel, a graph with several concurrent matrix products stalled for good
 // on this project's 2-core machine (every goroutine waiting in the backend's
-// workerspool.Pool.Saturate; BenchmarkSubLayer stalled so in two of the four
-// processes that ran it that way); with ops_sequential, the operations run one at a time and a
-// matrix product still uses every core. Any other GoMLX backend (XLA) takes
-// the same graphs.
+// workerspool.Pool.Saturate; BenchmarkSubLayer stalled so in two of the
+// four processes that ran it that way); with ops_sequential the operations
+// run one at a time and a matrix product still uses every core. Any other
+// GoMLX backend (XLA) takes the same graphs.
 //
 // # Cost
 //

@@ -50,6 +50,11 @@ var mixerCases = []mixerCase{
 		return hc.New(hc.Config{N: n, C: c, Layer: l, Dynamic: true, NoTanh: true})
 	}},
 	{"mhc", []int{1, 2, 3, 4, 8}, func(n, c, l int) (hc.Mixer, error) { return mhc.New(mhc.PaperConfig(n, c, l)) }},
+	{"mhc-fixed7", []int{3, 4}, func(n, c, l int) (hc.Mixer, error) {
+		cfg := mhc.PaperConfig(n, c, l)
+		cfg.Projection.Iterations = 7
+		return mhc.New(cfg)
+	}},
 	{"mhc-exact", []int{1, 2, 3, 4, 8}, func(n, c, l int) (hc.Mixer, error) { return mhc.New(mhc.ExactConfig(n, c, l)) }},
 	{"mhclite", []int{1, 2, 3, 4, 8}, func(n, c, l int) (hc.Mixer, error) { return mhclite.New(mhclite.PaperConfig(n, c, l)) }},
 	{"shc", []int{1, 2, 3, 4, 8}, func(n, c, l int) (hc.Mixer, error) { return shc.New(shc.PaperConfig(n, c, l)) }},

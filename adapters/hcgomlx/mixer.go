@@ -44,18 +44,16 @@ const (
 // it. Create it with New. A Mixer holds no graph state: Coefficients and
 // Apply may be called on any number of graphs.
 type Mixer struct {
-	native hc.Mixer
-	kind   kind
-	dtype  dtypes.DType
-	n, c   int
-	// hc
-	dynamic, tanh bool
-	// mhc
-	sweeps       int // Fixed
-	warm, newton int // Exact
-	perms        []float64
-	radius       float64
-	skewU        []float64
+	native        hc.Mixer
+	kind          kind
+	dtype         dtypes.DType
+	n, c          int
+	dynamic, tanh bool      // hc: dynamic parts, tanh on them
+	sweeps        int       // mhc Fixed: Sinkhorn sweeps
+	warm, newton  int       // mhc Exact: warm sweeps, cap on Newton steps
+	perms         []float64 // mhclite: n!×n² permutation matrices, row k = P_k
+	radius        float64   // shc: r (1 for the others)
+	skewU         []float64 // shc: the SkewLen(m)×m² map z ↦ skew(z)
 }
 
 // New returns the graph form of native, with variables of dtype
@@ -66,6 +64,10 @@ type Mixer struct {
 // Tolerance projection, shc's normalised form (its exact σ₁ needs an SVD,
 // which has no graph form here), mixers of other packages — is an error
 // wrapping ErrUnsupported.
+//
+// The Exact projection in the graph always goes to the floor (see
+// DefaultNewtonSteps), whatever the native Options' Tol and MaxIter; with
+// the defaults (Tol 0: the floor) both give the same H_res to rounding.
 //
 // The native mixer stays the reference: its Params give the variables'
 // names, sizes and initial values (see Variables), and CopyToNative and

@@ -1,0 +1,68 @@
+package idhc
+
+import (
+	"errors"
+
+	"github.com/hyperconn/hyperconn/hc"
+	"github.com/hyperconn/hyperconn/internal/shell"
+)
+
+// ErrConfig is wrapped by every error New returns for an invalid Config.
+var ErrConfig = errors.New("idhc: invalid config")
+
+// Config describes one identity-HC mixer.
+type Config struct {
+	// N is the number of streams and C the width of each (both ≥ 1).
+	N, C int
+	// Layer is the sub-layer's index; stream Layer mod N is its home stream,
+	// the one h_pre reads and h_post writes most at init.
+	Layer int
+}
+
+// PaperConfig is identity HC with mHC's reference head init.
+func PaperConfig(n, c, layer int) Config { return Config{N: n, C: c, Layer: layer} }
+
+// ParamCount returns the number of learnable values of a mixer of cfg
+// (the head's Φ, 2n·nC, plus its 2 gates and 2n biases), or the error New
+// would return for cfg. New calls it first.
+func ParamCount(cfg Config) (int, error) {
+	if err := shell.Check(ErrConfig, cfg.N, cfg.C, cfg.Layer); err != nil {
+		return 0, err
+	}
+	return shell.HeadParamCount(cfg.N, cfg.C, 0), nil
+}
+
+type frame = shell.Shell
+
+// Mixer is an identity-HC parameterisation: the coefficient-head shell of
+// internal/shell (Shape, Params, TapeLen, float32 products and storage of
+// Φ) with H_res = I.
+type Mixer struct {
+	*frame
+	cfg Config
+}
+
+var _ hc.Float32Storage = (*Mixer)(nil) // so hc.Mixer and hc.Float32Products too
+
+// New validates cfg and returns a mixer with the reference head init.
+func New(cfg Config) (*Mixer, error) {
+	if _, err := ParamCount(cfg); err != nil {
+		return nil, err
+	}
+	f, err := shell.New(shell.Config{N: cfg.N, C: cfg.C, Layer: cfg.Layer, Unit: 1, Err: ErrConfig})
+	if err != nil {
+		return nil, err
+	}
+	return &Mixer{frame: f, cfg: cfg}, nil
+}
+
+// Config returns the mixer's configuration.
+func (m *Mixer) Config() Config { return m.cfg }
+
+// Params returns the head's phi, alpha, b_pre and b_post: H_res = I has
+// no parameters.
+func (m *Mixer) Params() []*hc.Param { return m.frame.Params() }
+
+// NewWorker returns a worker for one goroutine: the head, and H_res = I
+// written as a constant.
+func (m *Mixer) NewWorker() hc.Worker { return m.frame.Worker(nil) }

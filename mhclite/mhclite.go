@@ -10,6 +10,7 @@ import (
 	"github.com/hyperconn/hyperconn/hc"
 	"github.com/hyperconn/hyperconn/internal/head"
 	"github.com/hyperconn/hyperconn/internal/shell"
+	sm "github.com/hyperconn/hyperconn/internal/softmax"
 )
 
 // ErrConfig is wrapped by every error New returns for an invalid Config.
@@ -105,36 +106,10 @@ func (m *Mixer) Perms() *birkhoff.Perms { return m.perms }
 // A token's tape is the head's record, then (n > 1) the n! mixture weights.
 func (m *Mixer) Params() []*hc.Param { return m.frame.Params() }
 
-// softmax writes w = softmax(z), shifted by max z so that no exponential
-// overflows and the largest is exactly 1 (the sum is then in [1, len(z)]),
-// the sum compensated so that Σ w = 1 to a few ulps.
+// softmax writes w = softmax(z) with the compensated sum of
+// internal/softmax: Σ w = 1 to a few ulps over up to 8! weights.
 // A NaN or +Inf logit makes every weight NaN, which hc.Layer reports.
-func softmax(w, z []float64) {
-	hi := z[0]
-	for _, v := range z[1:] {
-		if v > hi {
-			hi = v
-		}
-	}
-	// Neumaier's compensated sum: up to 8! terms of a similar size would
-	// otherwise round the same way at every step, a bias of ~1e-12 relative.
-	var s, comp float64
-	for k, v := range z {
-		e := math.Exp(v - hi)
-		w[k] = e
-		t := s + e
-		if s >= e {
-			comp += (s - t) + e
-		} else {
-			comp += (e - t) + s
-		}
-		s = t
-	}
-	s += comp
-	for k := range w {
-		w[k] /= s
-	}
-}
+func softmax(w, z []float64) { sm.To(w, z) }
 
 // checked returns cfg with its defaults filled in, or an error if cfg is
 // invalid: the single place New checks it.

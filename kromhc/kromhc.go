@@ -15,6 +15,30 @@ import (
 // invalid Config.
 var ErrConfig = errors.New("kromhc: invalid config")
 
+// Config describes one KromHC mixer. The zero value of every field but N
+// and C means the default noted on it.
+type Config struct {
+	// N is the number of streams, a product of Factors, and C the width of
+	// each stream (both ≥ 1).
+	N, C int
+	// Factors are the sizes i_1, i_2, … of the Kronecker factors of H_res,
+	// each in [2, MaxFactor], with product N. Nil means N's prime factors in
+	// ascending order (2·2 at N = 4, 2·2·2·2 at N = 16, 2·3 at N = 6); an N
+	// with a prime factor above MaxFactor is refused. At N = 1 there are no
+	// factors.
+	Factors []int
+	// OffIdentity is the init of b_res for every permutation of a factor
+	// except its identity (whose entry is 0); 0 means −8.
+	OffIdentity float64
+	// Layer is the sub-layer's index (≥ 0): h_pre reads and h_post writes
+	// stream Layer mod N most at init.
+	Layer int
+}
+
+// PaperConfig is KromHC with N's prime factors and the mHC-lite reference
+// init per factor: H_res starts near the identity.
+func PaperConfig(n, c, layer int) Config { return Config{N: n, C: c, Layer: layer} }
+
 // MaxFactor is the largest factor size: a factor of size i mixes all i!
 // permutations of its own (birkhoff.MaxPermN = 8: 40320 logits).
 const MaxFactor = birkhoff.MaxPermN
@@ -23,29 +47,6 @@ const MaxFactor = birkhoff.MaxPermN
 // but the identity (whose logit is 0): mHC-lite's reference init, factor by
 // factor.
 const DefaultOffIdentity = -8
-
-// Config describes one KromHC mixer. The zero value of every field but N
-// and C means the default noted on it.
-type Config struct {
-	// N is the number of streams and C the width of each (both ≥ 1).
-	N, C int
-	// Layer is the sub-layer's index; stream Layer mod N is its home stream,
-	// the one h_pre reads and h_post writes most at init.
-	Layer int
-	// Factors are the sizes i_1, i_2, … of the Kronecker factors of H_res,
-	// each in [2, MaxFactor], with product N. Nil means N's prime factors in
-	// ascending order (2·2 at N = 4, 2·2·2·2 at N = 16, 2·3 at N = 6); an N
-	// with a prime factor above MaxFactor then needs explicit Factors that
-	// cannot exist, and is refused. At N = 1 there are no factors.
-	Factors []int
-	// OffIdentity is the init of b_res for every permutation of a factor
-	// except its identity (whose entry is 0); 0 means −8.
-	OffIdentity float64
-}
-
-// PaperConfig is KromHC with N's prime factors and the mHC-lite reference
-// init per factor: H_res starts near the identity.
-func PaperConfig(n, c, layer int) Config { return Config{N: n, C: c, Layer: layer} }
 
 // checked returns cfg with its defaults filled in (Factors copied), or an
 // error if cfg is invalid: the single place New checks it.

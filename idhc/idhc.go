@@ -7,19 +7,15 @@ import (
 	"github.com/hyperconn/hyperconn/internal/shell"
 )
 
-// ErrConfig is wrapped by every error New returns for an invalid Config.
+// ErrConfig is wrapped by the errors of New and ParamCount.
 var ErrConfig = errors.New("idhc: invalid config")
 
-// Config describes one identity-HC mixer.
-type Config struct {
-	// N is the number of streams and C the width of each (both ≥ 1).
-	N, C int
-	// Layer is the sub-layer's index; stream Layer mod N is its home stream,
-	// the one h_pre reads and h_post writes most at init.
-	Layer int
-}
+// Config is the shape of an identity-HC mixer: N ≥ 1 streams of width C ≥ 1,
+// for the sub-layer of index Layer ≥ 0, whose home stream Layer mod N gets
+// the largest h_pre and h_post at init.
+type Config struct{ N, C, Layer int }
 
-// PaperConfig is identity HC with mHC's reference head init.
+// PaperConfig returns Config{n, c, layer}: there is nothing else to choose.
 func PaperConfig(n, c, layer int) Config { return Config{N: n, C: c, Layer: layer} }
 
 // ParamCount returns the number of learnable values of a mixer of cfg

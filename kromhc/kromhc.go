@@ -7,7 +7,6 @@ import (
 
 	"github.com/hyperconn/hyperconn/birkhoff"
 	"github.com/hyperconn/hyperconn/hc"
-	"github.com/hyperconn/hyperconn/internal/head"
 	"github.com/hyperconn/hyperconn/internal/shell"
 )
 
@@ -140,8 +139,9 @@ type Mixer struct {
 	*frame
 	cfg     Config
 	factors []factor
-	k       int   // Σ i_k!
-	digits  []int // n×len(factors): digit f of stream index a, a = Σ_f digit·stride_f
+	k       int        // Σ i_k!
+	digits  []int      // n×len(factors): digit f of stream index a, a = Σ_f digit·stride_f
+	gate    shell.Gate // ARes and BRes
 	// ARes is the gate α_res (init 0.01, no weight decay), shared by the
 	// factors.
 	ARes *hc.Param
@@ -189,7 +189,8 @@ func New(cfg Config) (*Mixer, error) {
 			r /= m.factors[f].size
 		}
 	}
-	m.ARes, m.BRes = head.ResidualGate(m.k)
+	m.gate = shell.NewGate(m.k)
+	m.ARes, m.BRes = m.gate.Alpha, m.gate.Bias
 	for _, f := range m.factors {
 		for j := 1; j < f.perms.Len(); j++ {
 			m.BRes.Value[f.off+j] = cfg.OffIdentity
@@ -198,7 +199,7 @@ func New(cfg Config) (*Mixer, error) {
 	sc := shell.Config{N: n, C: cfg.C, Layer: cfg.Layer, Unit: 1, Err: ErrConfig}
 	if n > 1 {
 		sc.K, sc.RecLen = m.k, uoff
-		sc.Params = []*hc.Param{m.ARes, m.BRes}
+		sc.Params = m.gate.Params()
 	}
 	f, err := shell.New(sc)
 	if err != nil {

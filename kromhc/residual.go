@@ -17,7 +17,7 @@ func (m *Mixer) NewWorker() hc.Worker {
 		big = max(big, f.size*f.size)
 	}
 	w := &worker{m: m, z: make([]float64, most), dw: make([]float64, most), du: make([]float64, big*max(nf, 1)),
-		pre: make([]float64, nf+1), suf: make([]float64, nf+1), bRes: make([]float64, m.k)}
+		pre: make([]float64, nf+1), suf: make([]float64, nf+1), gate: m.gate.NewGrad()}
 	w.Worker = m.frame.Worker(w)
 	return w
 }
@@ -30,9 +30,7 @@ type worker struct {
 	z, dw    []float64 // one factor's logits and ∂L/∂w
 	du       []float64 // ∂L/∂U_k of every factor, i_k² each, at offset k·max i²
 	pre, suf []float64 // prefix and suffix products of one entry's factors
-	draw     []float64 // tokens×K, grown to the largest chunk
-	aRes     float64   // private ∂L/∂α_res
-	bRes     []float64 // private ∂L/∂b_res
+	gate     *shell.GateGrad
 }
 
 var _ shell.Residual = (*worker)(nil)
@@ -45,15 +43,12 @@ var _ shell.Residual = (*worker)(nil)
 func (w *worker) Residual(res []float64, c shell.Chunk) error {
 	m := w.m
 	n, nf := m.cfg.N, len(m.factors)
-	a, b := m.ARes.Value[0], m.BRes.Value
 	for t := range c.Tokens {
 		raw, rec := c.Raw(t), c.Rec(t)
 		for _, f := range m.factors {
 			k := f.perms.Len()
 			z := w.z[:k]
-			for j := range z {
-				z[j] = a*raw[f.off+j] + b[f.off+j]
-			}
+			m.gate.Logits(z, raw[f.off:f.off+k], f.off)
 			wt := rec[f.off : f.off+k]
 			sm.To(wt, z)
 			birkhoff.Mix(rec[f.uoff:f.uoff+f.size*f.size], f.perms, wt)
@@ -79,12 +74,9 @@ func (w *worker) Residual(res []float64, c shell.Chunk) error {
 // products), then each factor's mixture, softmax and gate.
 func (w *worker) ResidualBackward(dres []float64, c shell.Chunk) []float64 {
 	m := w.m
-	n, nf, kk := m.cfg.N, len(m.factors), m.k
-	if len(w.draw) < c.Tokens*kk {
-		w.draw = make([]float64, c.Tokens*kk)
-	}
+	n, nf := m.cfg.N, len(m.factors)
+	draw := w.gate.Draw(c.Tokens)
 	stride := len(w.du) / nf
-	a := m.ARes.Value[0]
 	for t := range c.Tokens {
 		raw, rec := c.Raw(t), c.Rec(t)
 		g := dres[t*n*n : (t+1)*n*n]
@@ -107,26 +99,17 @@ func (w *worker) ResidualBackward(dres []float64, c shell.Chunk) []float64 {
 				}
 			}
 		}
-		draw := w.draw[t*kk : (t+1)*kk]
 		for q, f := range m.factors {
 			k := f.perms.Len()
 			dw := w.dw[:k]
 			birkhoff.MixBackward(dw, f.perms, w.du[q*stride:q*stride+f.size*f.size])
 			sm.Backward(dw, rec[f.off:f.off+k], dw)
-			// z = α·raw + b: ∂α = Σ ∂z·raw, ∂b = ∂z, ∂raw = α·∂z.
-			for j, d := range dw {
-				w.aRes += d * raw[f.off+j]
-				w.bRes[f.off+j] += d
-				draw[f.off+j] = a * d
-			}
+			w.gate.Backward(t, f.off, raw[f.off:f.off+k], dw)
 		}
 	}
-	return w.draw[:c.Tokens*kk]
+	return draw
 }
 
 // FlushResidual adds the private gradients of α_res and b_res into the
 // Params.
-func (w *worker) FlushResidual() {
-	shell.FlushScalar(w.m.ARes, &w.aRes)
-	shell.Flush(w.m.BRes, w.bRes)
-}
+func (w *worker) FlushResidual() { w.gate.Flush() }

@@ -1,7 +1,6 @@
 package shc
 
 import (
-	"errors"
 	"fmt"
 	"math"
 
@@ -86,7 +85,7 @@ func (w *worker) Residual(res []float64, c shell.Chunk) error {
 			err = w.forwardNormalized(h, c.Rec(t), raw)
 		}
 		if err != nil {
-			return wrap(t, err)
+			return shell.TokenError("shc", t, "H_res", err)
 		}
 	}
 	return nil
@@ -150,16 +149,6 @@ func (w *worker) forwardNormalized(res, a, raw []float64) error {
 	}
 	_, err := w.norm.Forward(res, a, m.cfg.Radius)
 	return err
-}
-
-// wrap turns an error of the spectral package for the chunk's token t into
-// this package's, wrapping hc.ErrNotFinite as well when a coefficient was NaN
-// or infinite.
-func wrap(t int, err error) error {
-	if errors.Is(err, spectral.ErrNonFinite) {
-		return fmt.Errorf("shc: token %d: H_res: %w: %w", t, hc.ErrNotFinite, err)
-	}
-	return fmt.Errorf("shc: token %d: H_res: %w", t, err)
 }
 
 // ResidualBackward differentiates Residual token by token.

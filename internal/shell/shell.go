@@ -25,10 +25,12 @@
 package shell
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/hyperconn/hyperconn/hc"
 	"github.com/hyperconn/hyperconn/internal/head"
+	"github.com/hyperconn/hyperconn/spectral"
 )
 
 // Check returns an error wrapping errConfig (a package's ErrConfig) if n or
@@ -131,3 +133,13 @@ func (s *Shell) SetFloat32Storage(p *hc.Param, value, grad []float32) error {
 // b_pre, b_post (n each). The ParamCount of every coefficient-head mixer is
 // this plus its map's parameters.
 func HeadParamCount(n, c, k int) int { return (2*n+k)*n*c + 2 + 2*n }
+
+// TokenError is a Residual's error for token t of its chunk,
+// "pkg: token t: what: err", wrapping hc.ErrNotFinite as well when err
+// reports a NaN or an infinity (spectral.ErrNonFinite).
+func TokenError(pkg string, t int, what string, err error) error {
+	if errors.Is(err, spectral.ErrNonFinite) {
+		return fmt.Errorf("%s: token %d: %s: %w: %w", pkg, t, what, hc.ErrNotFinite, err)
+	}
+	return fmt.Errorf("%s: token %d: %s: %w", pkg, t, what, err)
+}

@@ -230,3 +230,41 @@ func TestFlush(t *testing.T) {
 		t.Errorf("FlushScalar: Grad %v, private %v", q.Grad, v)
 	}
 }
+
+// TestGate checks the gate's logits and backward on a token's second
+// factor (offset 2) against their formulas.
+func TestGate(t *testing.T) {
+	g := NewGate(5)
+	if len(g.Params()) != 2 || len(NewGate(0).Params()) != 0 {
+		t.Fatalf("Params: %v, %v", g.Params(), NewGate(0).Params())
+	}
+	g.Alpha.Value[0] = 0.5
+	copy(g.Bias.Value, []float64{1, 2, 3, 4, 5})
+	z := make([]float64, 3)
+	g.Logits(z, []float64{2, 4, 6}, 2)
+	if z[0] != 4 || z[1] != 6 || z[2] != 8 {
+		t.Errorf("Logits = %v, want [4 6 8]", z)
+	}
+	gg := g.NewGrad()
+	draw := gg.Draw(2)
+	gg.Backward(1, 2, []float64{2, 4, 6}, []float64{1, -1, 2})
+	if want := []float64{0, 0, 0, 0, 0, 0, 0, 0.5, -0.5, 1}; !equal(draw, want) {
+		t.Errorf("∂raw = %v, want %v", draw, want)
+	}
+	gg.Flush()
+	if g.Alpha.Grad[0] != 2-4+12 || !equal(g.Bias.Grad, []float64{0, 0, 1, -1, 2}) {
+		t.Errorf("∂α = %v, ∂b = %v", g.Alpha.Grad, g.Bias.Grad)
+	}
+}
+
+func equal(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -425,8 +425,8 @@ func minWeights(mc Config) float64 {
 			k = n * n
 		}
 		w += l * (2*n + k) * n * c
-	case MixerMHCLite, MixerSHC:
-		w += l * 2 * n * n * c
+	case MixerMHCLite, MixerSHC, MixerIDHC, MixerKromHC, MixerOrthoHC:
+		w += l * 2 * n * n * c // h_pre and h_post alone
 	}
 	return w
 }

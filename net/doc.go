@@ -19,7 +19,8 @@
 // HC-family inits read stream l mod n. NewMixer builds a mixer by name:
 // "residual" (the plain pre-norm residual baseline, n = 1, no mixer
 // parameters), "hc" (dynamic HC), "hc-static", "mhc" (Fixed-20 Sinkhorn),
-// "mhc-exact", "mhclite" (n ≤ 8) and "shc". NewModel(Config) builds the
+// "mhc-exact", "mhclite" (n ≤ 8), "shc", "idhc" (identity HC), "kromhc" (n
+// a product of factors ≤ 8) and "orthohc" (H_res ∈ SO(n)). NewModel(Config) builds the
 // whole network; Model.Forward and Model.Backward run one batch; Evaluate
 // scores a data set. With the mixer "hc-static" at init the network equals
 // the residual baseline (HC paper App. H.1), up to the final RMSNorm's ε.

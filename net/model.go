@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/hyperconn/hyperconn/hc"
+	"github.com/hyperconn/hyperconn/kromhc"
 )
 
 // ErrSequence is the panic value when Model calls come out of order:
@@ -101,6 +102,11 @@ func (cfg Config) withDefaults() (Config, error) {
 	case cfg.Mixer == MixerMHCLite && cfg.N > MaxLiteN:
 		return Config{}, fmt.Errorf("net: config: N = %d with Mixer %q: mhclite mixes all n! permutations and is refused above n = %d: %w",
 			cfg.N, cfg.Mixer, MaxLiteN, ErrConfig)
+	}
+	if cfg.Mixer == MixerKromHC {
+		if _, err := kromhc.ParamCount(kromhc.PaperConfig(cfg.N, cfg.Width, 0)); err != nil {
+			return Config{}, fmt.Errorf("net: config: N = %d with Mixer %q: %w: %w", cfg.N, cfg.Mixer, ErrConfig, err)
+		}
 	}
 	known := false
 	for _, name := range MixerNames() {

@@ -30,6 +30,13 @@ type Config struct {
 	// OffDiagonal is the init of b_res off its diagonal (the diagonal is 0);
 	// 0 means −8, the reference code's choice.
 	OffDiagonal float64
+	// Form is the map from H̃_res to H_res: the paper's Sinkhorn (the zero
+	// value) or DeepSeekV4 (see DeepSeekV4Config), which needs a Fixed
+	// Projection (its Iterations are the rounds, 0 meaning 20).
+	Form Form
+	// Eps is DeepSeekV4's ε (0 means DefaultEps, 1e-6); Sinkhorn has none
+	// and needs 0.
+	Eps float64
 }
 
 // PaperConfig is the configuration of the mHC paper with the reference
@@ -77,7 +84,7 @@ func New(cfg Config) (*Mixer, error) {
 	}
 	n := cfg.N
 	m := &Mixer{cfg: cfg}
-	if n > 1 && cfg.Projection.Method == birkhoff.Fixed {
+	if n > 1 && cfg.Projection.Method == birkhoff.Fixed && cfg.Form == Sinkhorn {
 		m.fixedRec = birkhoff.FixedRecordLen(n, cfg.Projection.Iterations)
 	}
 	m.ARes, m.BRes = head.ResidualGate(n * n)
@@ -87,6 +94,9 @@ func New(cfg Config) (*Mixer, error) {
 		}
 	}
 	sc := shell.Config{N: n, C: cfg.C, Layer: cfg.Layer, RecLen: 2*n*n + m.fixedRec, Unit: 1, Err: ErrConfig}
+	if cfg.Form == DeepSeekV4 {
+		sc.PreEps = cfg.Eps // h_pre = σ(·) + ε
+	}
 	if n > 1 {
 		sc.K = n * n // at n = 1, H_res = [1] whatever the logit: no residual parameters
 		sc.Params = []*hc.Param{m.ARes, m.BRes}
@@ -142,8 +152,21 @@ func checked(cfg Config) (Config, error) {
 	if math.IsNaN(cfg.OffDiagonal) || math.IsInf(cfg.OffDiagonal, 0) {
 		return cfg, fmt.Errorf("%w: OffDiagonal = %v", ErrConfig, cfg.OffDiagonal)
 	}
+	switch {
+	case cfg.Form != Sinkhorn && cfg.Form != DeepSeekV4:
+		return cfg, fmt.Errorf("%w: unknown %v", ErrConfig, cfg.Form)
+	case !(cfg.Eps >= 0) || math.IsInf(cfg.Eps, 0):
+		return cfg, fmt.Errorf("%w: Eps = %v: must be finite and ≥ 0", ErrConfig, cfg.Eps)
+	case cfg.Form == Sinkhorn && cfg.Eps != 0:
+		return cfg, fmt.Errorf("%w: Eps = %v: the Sinkhorn form has no ε (only DeepSeekV4)", ErrConfig, cfg.Eps)
+	case cfg.Form == DeepSeekV4 && cfg.Projection.Method != birkhoff.Fixed:
+		return cfg, fmt.Errorf("%w: the DeepSeekV4 form runs a fixed number of rounds: Projection %+v", ErrConfig, cfg.Projection)
+	}
 	if cfg.OffDiagonal == 0 {
 		cfg.OffDiagonal = DefaultOffDiagonal
+	}
+	if cfg.Form == DeepSeekV4 && cfg.Eps == 0 {
+		cfg.Eps = DefaultEps
 	}
 	return cfg, nil
 }

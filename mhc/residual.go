@@ -15,6 +15,9 @@ func (m *Mixer) NewWorker() hc.Worker {
 	n := m.cfg.N
 	w := &worker{m: m, ws: birkhoff.NewWorkspace[float64](n),
 		dz: make([]float64, n*n), dz4: make([]float64, 4*n*n), draw: make([]float64, n*n), bRes: make([]float64, n*n)}
+	if m.cfg.Form == DeepSeekV4 {
+		w.v4 = newProduction(n, m.cfg.Projection.Iterations, m.cfg.Eps)
+	}
 	w.Worker = m.frame.Worker(w)
 	return w
 }
@@ -25,6 +28,7 @@ type worker struct {
 	*shell.Worker
 	m    *Mixer
 	ws   *birkhoff.Workspace[float64]
+	v4   *production // DeepSeekV4's map
 	dz   []float64
 	dz4  []float64 // four tokens' dz for BackwardFixed4
 	draw []float64 // tokens×n², grown to the largest chunk
@@ -67,9 +71,12 @@ func (w *worker) Residual(res []float64, c shell.Chunk) error {
 		h, z, fixed := w.logits(res, c, t)
 		var st birkhoff.Stats
 		var err error
-		if m.fixedRec > 0 {
+		switch {
+		case m.cfg.Form == DeepSeekV4:
+			st.Deviation, err = w.v4.forward(h, z)
+		case m.fixedRec > 0:
 			st, err = w.ws.ProjectFixed(h, fixed, z, m.cfg.Projection.Iterations)
-		} else {
+		default:
 			st, err = w.ws.Project(h, z, m.cfg.Projection)
 		}
 		if err != nil {
@@ -113,9 +120,17 @@ func (w *worker) ResidualBackward(dres []float64, c shell.Chunk) []float64 {
 	for ; t < tokens; t++ {
 		rec := c.Rec(t)
 		g := dres[t*nn : (t+1)*nn]
-		if m.fixedRec > 0 {
+		switch {
+		case m.cfg.Form == DeepSeekV4:
+			// The scratch holds the last token's rounds: rerun this one's
+			// (the same computation on the same logits, so the same bits).
+			if _, err := w.v4.forward(rec[nn:2*nn], rec[:nn]); err != nil {
+				panic(fmt.Errorf("mhc: recomputing H_res: %w", err)) // it succeeded in Residual
+			}
+			w.v4.backward(w.dz, g)
+		case m.fixedRec > 0:
 			w.ws.BackwardFixed(w.dz, g, rec[2*nn:])
-		} else {
+		default:
 			w.ws.BackwardAt(w.dz, rec[nn:2*nn], g)
 		}
 		w.chain(t, c.Raw(t), w.dz, a)

@@ -60,6 +60,10 @@ type Config struct {
 	// Unit is H_res at N = 1 (then the 1×1 matrix [Unit]), and the scale of
 	// H_res = Unit·I when a Worker has no Residual.
 	Unit float64
+	// PreEps is added to every h_pre after the head (DeepSeek-V4's
+	// h_pre = σ(·) + ε). A constant shift changes no derivative, so the
+	// head's backward is unchanged.
+	PreEps float64
 	// Params are the map's parameters, after the head's in Params.
 	Params []*hc.Param
 	// Err is the package's ErrConfig, wrapped by New's errors.
@@ -74,6 +78,7 @@ type Shell struct {
 	k      int
 	recLen int
 	unit   float64
+	preEps float64
 	head   *head.Head
 	params []*hc.Param
 }
@@ -88,7 +93,7 @@ func New(cfg Config) (*Shell, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", cfg.Err, err)
 	}
-	s := &Shell{n: cfg.N, c: cfg.C, k: cfg.K, recLen: cfg.RecLen, unit: cfg.Unit, head: h}
+	s := &Shell{n: cfg.N, c: cfg.C, k: cfg.K, recLen: cfg.RecLen, unit: cfg.Unit, preEps: cfg.PreEps, head: h}
 	s.params = append(h.Params(), cfg.Params...)
 	return s, nil
 }

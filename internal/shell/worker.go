@@ -74,6 +74,11 @@ func (w *Worker) ForwardChunk(pre, post, res, tape, x []float64, tokens int) err
 	s := w.s
 	n := s.n
 	w.head.ForwardChunk(pre, post, tape, s.TapeLen(), x, tokens)
+	if s.preEps != 0 {
+		for i := range pre[:tokens*n] {
+			pre[i] += s.preEps
+		}
+	}
 	if w.r == nil {
 		clear(res[:tokens*n*n])
 		for t := range tokens {

@@ -20,7 +20,8 @@
 // "residual" (the plain pre-norm residual baseline, n = 1, no mixer
 // parameters), "hc" (dynamic HC), "hc-static", "mhc" (Fixed-20 Sinkhorn),
 // "mhc-exact", "mhclite" (n ≤ 8), "shc", "idhc" (identity HC), "kromhc" (n
-// a product of factors ≤ 8) and "orthohc" (H_res ∈ SO(n)). NewModel(Config) builds the
+// a product of factors ≤ 8), "orthohc" (H_res ∈ SO(n)) and "mhc-v4"
+// (DeepSeek-V4's production mHC). NewModel(Config) builds the
 // whole network; Model.Forward and Model.Backward run one batch; Evaluate
 // scores a data set. With the mixer "hc-static" at init the network equals
 // the residual baseline (HC paper App. H.1), up to the final RMSNorm's ε.

@@ -33,6 +33,7 @@ func ExampleNewMixer() {
 	// idhc 4 4
 	// kromhc 4 6
 	// orthohc 4 6
+	// mhc-v4 4 6
 	// true
 }
 

@@ -19,6 +19,7 @@ const (
 	MixerHCStatic = "hc-static" // static Hyper-Connections
 	MixerMHC      = "mhc"       // mHC, the paper's Fixed-20 Sinkhorn, unrolled backward
 	MixerMHCExact = "mhc-exact" // mHC with the exact projection and implicit backward
+	MixerMHCV4    = "mhc-v4"    // mHC as DeepSeek-V4 ships it (mhc.DeepSeekV4Config)
 	MixerMHCLite  = "mhclite"   // mHC-lite: convex combination of the n! permutations
 	MixerSHC      = "shc"       // spectral-sphere HC (s²HC)
 	MixerIDHC     = "idhc"      // identity HC: H_res = I, dynamic h_pre and h_post
@@ -34,7 +35,7 @@ const MaxLiteN = 8
 // order. The slice is new on every call.
 func MixerNames() []string {
 	return []string{MixerResidual, MixerHC, MixerHCStatic, MixerMHC, MixerMHCExact, MixerMHCLite, MixerSHC,
-		MixerIDHC, MixerKromHC, MixerOrthoHC}
+		MixerIDHC, MixerKromHC, MixerOrthoHC, MixerMHCV4}
 }
 
 // NewMixer returns the mixer called name for n streams of width c, with its
@@ -64,6 +65,8 @@ func NewMixer(name string, n, c, layer int) (hc.Mixer, error) {
 		m, err = mhc.New(mhc.PaperConfig(n, c, layer))
 	case MixerMHCExact:
 		m, err = mhc.New(mhc.ExactConfig(n, c, layer))
+	case MixerMHCV4:
+		m, err = mhc.New(mhc.DeepSeekV4Config(n, c, layer))
 	case MixerMHCLite:
 		if n > MaxLiteN {
 			return nil, fmt.Errorf("net: mixer %q: N = %d > %d: mhclite mixes all n! permutations (%d at n = 8) and is refused above: %w",

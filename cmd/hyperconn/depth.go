@@ -31,7 +31,8 @@ mixers: residual (plain pre-norm residual, n = 1), hc (dynamic HC),
   hc-static, mhc (the paper's 20 Sinkhorn sweeps), mhc-exact (exact
   projection), mhclite (n ≤ 8), shc (spectral sphere), idhc (H_res = I),
   kromhc (Kronecker product of permutation mixtures; n a product of factors
-  ≤ 8), orthohc (H_res = Cayley(skew) ∈ SO(n)); or all
+  ≤ 8), orthohc (H_res = Cayley(skew) ∈ SO(n)), mhc-v4 (DeepSeek-V4's
+  production mHC); or all
 Ctrl-C stops cleanly: finished experiments stay saved, and a re-run with
 -resume skips every experiment whose saved key (mixer, depth and every
 hyperparameter) matches.

@@ -90,7 +90,8 @@
 // The depth-stability sweep trains the MNIST classifier of package net
 // (embedding → L hyper-connected pre-norm MLP blocks of width C with n
 // streams → head) once per mixer (-mixers: residual, hc, hc-static, mhc,
-// mhc-exact, mhclite, shc, idhc, kromhc, orthohc) and depth (-depths), with AdamW, -lr peak, a
+// mhc-exact, mhclite, shc, idhc, kromhc, orthohc, mhc-v4) and depth
+// (-depths), with AdamW, -lr peak, a
 // warmup of steps/10 and a linear decay to lr/20, weight decay 0.01,
 // gradient clipping at 1, on the first -subset training images in batches
 // of -batch drawn by a Batcher seeded with -seed (which also seeds the

@@ -60,7 +60,7 @@ func checked(cfg Config) (Config, error) {
 		cfg.OffIdentity = DefaultOffIdentity
 	}
 	if cfg.Factors == nil {
-		f, err := primeFactors(cfg.N)
+		f, err := DefaultFactors(cfg.N)
 		if err != nil {
 			return cfg, err
 		}
@@ -84,9 +84,13 @@ func checked(cfg Config) (Config, error) {
 	return cfg, nil
 }
 
-// primeFactors returns n's prime factors in ascending order, or an error if
-// one exceeds MaxFactor.
-func primeFactors(n int) ([]int, error) {
+// DefaultFactors returns n's prime factors in ascending order, the factors
+// of a Config with nil Factors (none for n = 1), or an error wrapping
+// ErrConfig if one exceeds MaxFactor or n < 1.
+func DefaultFactors(n int) ([]int, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("%w: N = %d: must be ≥ 1", ErrConfig, n)
+	}
 	var f []int
 	for p, r := 2, n; r > 1; {
 		if p > MaxFactor {

@@ -2,6 +2,7 @@ package kromhc_test
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -269,5 +270,19 @@ func TestChunkMatchesTokens(t *testing.T) {
 		rnd := rand.New(rand.NewPCG(13, uint64(n)))
 		far(m, rnd)
 		t.Logf("n=%d: largest relative gap %.3g", n, mixertest.CheckChunk(t, m, rnd, 7))
+	}
+}
+
+func TestDefaultFactors(t *testing.T) {
+	for n, want := range map[int]string{1: "[]", 2: "[2]", 6: "[2 3]", 12: "[2 2 3]", 16: "[2 2 2 2]", 49: "[7 7]"} {
+		f, err := kromhc.DefaultFactors(n)
+		if err != nil || fmt.Sprint(f) != want {
+			t.Errorf("DefaultFactors(%d) = %v, %v; want %s", n, f, err, want)
+		}
+	}
+	for _, n := range []int{0, 11, 26} {
+		if _, err := kromhc.DefaultFactors(n); !errors.Is(err, kromhc.ErrConfig) {
+			t.Errorf("DefaultFactors(%d): %v, want an error wrapping ErrConfig", n, err)
+		}
 	}
 }

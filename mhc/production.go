@@ -72,9 +72,12 @@ func DeepSeekV4Config(n, c, layer int) Config {
 		Projection: PaperConfig(n, c, layer).Projection}
 }
 
-// production is a worker's scratch for the DeepSeek-V4 map: every
-// intermediate matrix of the last forward, for the unrolled backward.
-type production struct {
+// Production is DeepSeek-V4's map from an n×n logit matrix H̃ to H_res on
+// its own (the map of the DeepSeekV4 form, without the head), with its
+// unrolled backward: a workspace that keeps every intermediate matrix of
+// the last Forward. Create it with NewProduction; one Production serves one
+// goroutine.
+type Production struct {
 	n     int
 	eps   float64
 	steps int       // normalisations after the softmax: 1 + 2·(rounds − 1)
@@ -84,20 +87,36 @@ type production struct {
 	d     []float64 // n²: the adjoint
 }
 
-func newProduction(n, rounds int, eps float64) *production {
+// NewProduction returns the map for n×n matrices with the given rounds (0
+// means 20: one row normalisation, then rounds − 1 column-and-row pairs)
+// and ε (0 means DefaultEps). It panics with hc.ErrShape if n < 1 or rounds
+// < 0, and if eps is negative or not finite.
+func NewProduction(n, rounds int, eps float64) *Production {
+	if n < 1 || rounds < 0 || !(eps >= 0) || math.IsInf(eps, 0) {
+		panic(fmt.Errorf("%w: mhc: NewProduction(%d, %d, %v)", hc.ErrShape, n, rounds, eps))
+	}
 	if rounds == 0 {
 		rounds = 20
 	}
+	if eps == 0 {
+		eps = DefaultEps
+	}
 	steps := 1 + 2*(rounds-1)
-	return &production{n: n, eps: eps, steps: steps, sm: make([]float64, n*n), m: make([]float64, (steps+1)*n*n),
+	return &Production{n: n, eps: eps, steps: steps, sm: make([]float64, n*n), m: make([]float64, (steps+1)*n*n),
 		den: make([]float64, steps*n), d: make([]float64, n*n)}
 }
 
-// forward writes H_res of the logits z into h and returns its deviation
-// from doubly stochastic. Normalisation s divides rows when s is even and
-// columns when s is odd, so the last (s = steps − 1) divides rows.
-func (p *production) forward(h, z []float64) (float64, error) {
+// Forward writes H_res of the n×n row-major logits z into h and returns its
+// deviation from doubly stochastic (birkhoff.Deviation). Normalisation s
+// divides rows when s is even and columns when s is odd, so the last one
+// divides rows. A NaN or an infinity in z is an error wrapping
+// hc.ErrNotFinite, h untouched. It panics with hc.ErrShape on lengths other
+// than n².
+func (p *Production) Forward(h, z []float64) (float64, error) {
 	n, nn := p.n, p.n*p.n
+	if len(h) != nn || len(z) != nn {
+		panic(fmt.Errorf("%w: mhc: Production.Forward: len(h) = %d, len(z) = %d for n = %d", hc.ErrShape, len(h), len(z), n))
+	}
 	if !f64.AllFinite(z) {
 		return 0, fmt.Errorf("mhc: H̃_res is not finite: %w", hc.ErrNotFinite)
 	}
@@ -143,11 +162,15 @@ func at(s, a, b, n int) int {
 	return b*n + a
 }
 
-// backward writes ∂L/∂z into dz given g = ∂L/∂H_res at the last forward.
+// Backward writes ∂L/∂z into dz given g = ∂L/∂H_res at the last Forward.
 // Through y = x/(Σx + ε) along a line: ∂x = (∂y − Σ ∂y·y)/(Σx + ε); through
 // a column's softmax w (+ ε): ∂z = w∘(∂M − Σ w·∂M).
-func (p *production) backward(dz, g []float64) {
+// It panics with hc.ErrShape on lengths other than n².
+func (p *Production) Backward(dz, g []float64) {
 	n, nn := p.n, p.n*p.n
+	if len(dz) != nn || len(g) != nn {
+		panic(fmt.Errorf("%w: mhc: Production.Backward: len(dz) = %d, len(g) = %d for n = %d", hc.ErrShape, len(dz), len(g), n))
+	}
 	d := p.d
 	copy(d, g)
 	for s := p.steps - 1; s >= 0; s-- {

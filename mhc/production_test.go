@@ -237,3 +237,49 @@ func TestDeepSeekV4Config(t *testing.T) {
 		t.Errorf("Eps 0 in the DeepSeekV4 form: %v, %+v; want the default ε", err, m.Config())
 	}
 }
+
+// TestProductionBackward checks Production.Backward against central
+// differences of L = ⟨G, H⟩ with a random G, at logits of scale 5, n = 3
+// and 5 (odd, so no symmetry hides a transposed index).
+func TestProductionBackward(t *testing.T) {
+	const (
+		h   = 1e-5
+		tol = 1e-7 // central differences, step 1e-5: ~h²·|L'''| + ε/h ≈ 1e-9 on these O(1) maps
+	)
+	for _, n := range []int{3, 5} {
+		rnd := rand.New(rand.NewPCG(3, uint64(n)))
+		p := mhc.NewProduction(n, 0, 0)
+		z, g := make([]float64, n*n), make([]float64, n*n)
+		for i := range z {
+			z[i], g[i] = 5*rnd.NormFloat64(), rnd.NormFloat64()
+		}
+		res, dz := make([]float64, n*n), make([]float64, n*n)
+		loss := func() float64 {
+			if _, err := p.Forward(res, z); err != nil {
+				t.Fatal(err)
+			}
+			var s float64
+			for i, v := range res {
+				s += g[i] * v
+			}
+			return s
+		}
+		loss()
+		p.Backward(dz, g)
+		for i := range z {
+			z0 := z[i]
+			z[i] = z0 + h
+			lp := loss()
+			z[i] = z0 - h
+			lm := loss()
+			z[i] = z0
+			if fd := (lp - lm) / (2 * h); math.Abs(fd-dz[i]) > tol*math.Max(1, math.Abs(fd)) {
+				t.Errorf("n=%d: ∂z[%d] = %v, finite differences %v", n, i, dz[i], fd)
+			}
+		}
+		z[0] = math.NaN()
+		if _, err := p.Forward(res, z); !errors.Is(err, hc.ErrNotFinite) {
+			t.Errorf("NaN logit: %v, want an error wrapping hc.ErrNotFinite", err)
+		}
+	}
+}

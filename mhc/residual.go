@@ -16,7 +16,7 @@ func (m *Mixer) NewWorker() hc.Worker {
 	w := &worker{m: m, ws: birkhoff.NewWorkspace[float64](n),
 		dz: make([]float64, n*n), dz4: make([]float64, 4*n*n), draw: make([]float64, n*n), bRes: make([]float64, n*n)}
 	if m.cfg.Form == DeepSeekV4 {
-		w.v4 = newProduction(n, m.cfg.Projection.Iterations, m.cfg.Eps)
+		w.v4 = NewProduction(n, m.cfg.Projection.Iterations, m.cfg.Eps)
 	}
 	w.Worker = m.frame.Worker(w)
 	return w
@@ -28,7 +28,7 @@ type worker struct {
 	*shell.Worker
 	m    *Mixer
 	ws   *birkhoff.Workspace[float64]
-	v4   *production // DeepSeekV4's map
+	v4   *Production // DeepSeekV4's map
 	dz   []float64
 	dz4  []float64 // four tokens' dz for BackwardFixed4
 	draw []float64 // tokens×n², grown to the largest chunk
@@ -73,7 +73,7 @@ func (w *worker) Residual(res []float64, c shell.Chunk) error {
 		var err error
 		switch {
 		case m.cfg.Form == DeepSeekV4:
-			st.Deviation, err = w.v4.forward(h, z)
+			st.Deviation, err = w.v4.Forward(h, z)
 		case m.fixedRec > 0:
 			st, err = w.ws.ProjectFixed(h, fixed, z, m.cfg.Projection.Iterations)
 		default:
@@ -124,10 +124,10 @@ func (w *worker) ResidualBackward(dres []float64, c shell.Chunk) []float64 {
 		case m.cfg.Form == DeepSeekV4:
 			// The scratch holds the last token's rounds: rerun this one's
 			// (the same computation on the same logits, so the same bits).
-			if _, err := w.v4.forward(rec[nn:2*nn], rec[:nn]); err != nil {
+			if _, err := w.v4.Forward(rec[nn:2*nn], rec[:nn]); err != nil {
 				panic(fmt.Errorf("mhc: recomputing H_res: %w", err)) // it succeeded in Residual
 			}
-			w.v4.backward(w.dz, g)
+			w.v4.Backward(w.dz, g)
 		case m.fixedRec > 0:
 			w.ws.BackwardFixed(w.dz, g, rec[2*nn:])
 		default:

@@ -164,10 +164,10 @@ func TestExactJSONAndOut(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
 		t.Fatalf("stdout is not JSON: %v", err)
 	}
-	// 6 methods × 2 sizes × 5 families, all in float64; n = 3 and 4 suit
+	// 9 methods × 2 sizes × 5 families, all in float64; n = 3 and 4 suit
 	// every method and family.
-	if doc.Command != "exact" || len(doc.Rows) != 60 {
-		t.Fatalf("command %q with %d rows, want exact with 60", doc.Command, len(doc.Rows))
+	if doc.Command != "exact" || len(doc.Rows) != 90 {
+		t.Fatalf("command %q with %d rows, want exact with 90", doc.Command, len(doc.Rows))
 	}
 	for _, r := range doc.Rows {
 		var keys []string

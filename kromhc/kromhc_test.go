@@ -79,29 +79,16 @@ func permute(m hc.Mixer, perm []int) bool {
 	return true
 }
 
-// perturb moves φ off its zero init, where the gates' gradients vanish.
-func perturb(m hc.Mixer, rnd *rand.Rand) {
-	phi := hc.Lookup(m, "phi").Value
-	for i := range phi {
-		phi[i] = 0.3 * rnd.NormFloat64()
-	}
-}
-
-// far puts every factor's logits at scale σ ≈ 5: b_res ~ N(0, 5²), 5 taken
-// off each identity's logit, α_res = 1 and φ random.
+// far puts every factor's logits at scale σ ≈ 5 (mixertest.FarGate), 5
+// taken off each identity's logit.
 func far(m hc.Mixer, rnd *rand.Rand) {
-	perturb(m, rnd)
-	b := hc.Lookup(m, "b_res")
+	b := mixertest.FarGate(m, rnd, 5)
 	if b == nil {
 		return
 	}
-	hc.Lookup(m, "alpha_res").Value[0] = 1
-	for i := range b.Value {
-		b.Value[i] = 5 * rnd.NormFloat64()
-	}
 	off := 0
 	for q := range m.(*kromhc.Mixer).Config().Factors {
-		b.Value[off] -= 5
+		b[off] -= 5
 		off += m.(*kromhc.Mixer).Perms(q).Len()
 	}
 }
@@ -112,7 +99,7 @@ func far(m hc.Mixer, rnd *rand.Rand) {
 // from the init.
 func TestConformance(t *testing.T) {
 	mixertest.Run(t, mixertest.Case{Name: "kromhc", New: newKrom, Ns: []int{1, 2, 3, 4, 6, 8, 12, 16},
-		Permute: permute, Perturb: perturb, Far: far,
+		Permute: permute, Perturb: mixertest.PerturbPhi, Far: far,
 		Guarantee: birkhoff.Deviation[float64], Tol: dsTol, CompositeTol: dsTol})
 }
 
@@ -147,16 +134,7 @@ func TestFarDeviation(t *testing.T) {
 			for tok := range tokens {
 				worst = math.Max(worst, birkhoff.Deviation(res[tok*n*n:(tok+1)*n*n], n))
 			}
-			h := res[:n*n]
-			for i := range n {
-				for j := range n {
-					var v float64
-					for q := range n {
-						v += h[i*n+q] * prod[q*n+j]
-					}
-					tmp[i*n+j] = v
-				}
-			}
+			mixertest.MulTo(tmp, res[:n*n], prod, n)
 			prod, tmp = tmp, prod
 		}
 		comp := birkhoff.Deviation(prod, n)

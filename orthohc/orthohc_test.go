@@ -33,33 +33,15 @@ func permute(m hc.Mixer, perm []int) bool {
 	return true
 }
 
-// perturb moves φ off its zero init, where the gates' gradients vanish.
-func perturb(m hc.Mixer, rnd *rand.Rand) {
-	phi := hc.Lookup(m, "phi").Value
-	for i := range phi {
-		phi[i] = 0.3 * rnd.NormFloat64()
-	}
-}
-
-// far puts the skew logits at scale σ ≈ 5: b_res ~ N(0, 5²), α_res = 1 and
-// φ random, so that every token's H_res is a rotation far from I.
-func far(m hc.Mixer, rnd *rand.Rand) {
-	perturb(m, rnd)
-	b := hc.Lookup(m, "b_res")
-	if b == nil {
-		return
-	}
-	hc.Lookup(m, "alpha_res").Value[0] = 1
-	for i := range b.Value {
-		b.Value[i] = 5 * rnd.NormFloat64()
-	}
-}
+// far puts the skew logits at scale σ ≈ 5 (mixertest.FarGate), so that
+// every token's H_res is a rotation far from I.
+func far(m hc.Mixer, rnd *rand.Rand) { mixertest.FarGate(m, rnd, 5) }
 
 // TestConformance runs the suite at n up to 16 with ‖HᵀH − I‖₂ ≤ 1e-13 per
 // token and for 64-layer products, far from the init.
 func TestConformance(t *testing.T) {
 	mixertest.Run(t, mixertest.Case{Name: "orthohc", New: newOrtho, Ns: []int{1, 2, 3, 4, 8, 16},
-		Permute: permute, Perturb: perturb, Far: far,
+		Permute: permute, Perturb: mixertest.PerturbPhi, Far: far,
 		Guarantee: orthohc.Orthogonality, Tol: orthoTol, CompositeTol: orthoTol})
 }
 

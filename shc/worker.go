@@ -38,15 +38,13 @@ var _ hc.Float32Storage = (*Mixer)(nil) // so hc.Mixer and hc.Float32Products to
 
 // worker is the shell's Worker (head, chunk loop, Flush) with the map onto
 // the spectral sphere as its Residual, and that map's scratch and private
-// gradients. The spectral
-// workspaces keep only the last token's forward state, so Backward recomputes
-// the token's forward from the tape (bit-identical, it is the same
-// computation on the same values) before differentiating it. At n = 4 the
-// structural form takes sphere4's fixed-size path for tokens in its domain
-// (every |z| < 1, |σ| ≤ 1), which equals spectral.Sphere's results and whose
-// backward recomputes only the two Cayley transforms, not H.
-//
-// The map from the raw logits to H_res and its backward run token by token.
+// gradients. The map and its backward run token by token. The spectral
+// workspaces keep only the last token's forward state, so the backward
+// recomputes the token's forward from the tape (bit-identical, it is the
+// same computation on the same values) before differentiating it. At n = 4
+// the structural form takes sphere4's fixed-size path for tokens in its
+// domain (every |z| < 1, |σ| ≤ 1), which equals spectral.Sphere's results
+// and whose backward recomputes only the two Cayley transforms, not H.
 type worker struct {
 	*shell.Worker
 	m    *Mixer

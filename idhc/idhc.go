@@ -7,7 +7,7 @@ import (
 	"github.com/hyperconn/hyperconn/internal/shell"
 )
 
-// ErrConfig is wrapped by the errors of New and ParamCount.
+// ErrConfig is wrapped by the errors of New and NumParams.
 var ErrConfig = errors.New("idhc: invalid config")
 
 // Config is the shape of an identity-HC mixer: N ≥ 1 streams of width C ≥ 1,
@@ -18,14 +18,14 @@ type Config struct{ N, C, Layer int }
 // PaperConfig returns Config{n, c, layer}: there is nothing else to choose.
 func PaperConfig(n, c, layer int) Config { return Config{N: n, C: c, Layer: layer} }
 
-// ParamCount returns the number of learnable values of a mixer of cfg
+// NumParams returns the number of learnable values of a mixer of cfg
 // (the head's Φ, 2n·nC, plus its 2 gates and 2n biases), or the error New
 // would return for cfg. New calls it first.
-func ParamCount(cfg Config) (int, error) {
+func NumParams(cfg Config) (int, error) {
 	if err := shell.Check(ErrConfig, cfg.N, cfg.C, cfg.Layer); err != nil {
 		return 0, err
 	}
-	return shell.HeadParamCount(cfg.N, cfg.C, 0), nil
+	return shell.HeadNumParams(cfg.N, cfg.C, 0), nil
 }
 
 type frame = shell.Shell
@@ -42,7 +42,7 @@ var _ hc.Float32Storage = (*Mixer)(nil) // so hc.Mixer and hc.Float32Products to
 
 // New validates cfg and returns a mixer with the reference head init.
 func New(cfg Config) (*Mixer, error) {
-	if _, err := ParamCount(cfg); err != nil {
+	if _, err := NumParams(cfg); err != nil {
 		return nil, err
 	}
 	f, err := shell.New(shell.Config{N: cfg.N, C: cfg.C, Layer: cfg.Layer, Unit: 1, Err: ErrConfig})

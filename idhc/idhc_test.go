@@ -132,7 +132,7 @@ func TestInit(t *testing.T) {
 	mixertest.CheckInit(t, m, 5, mixertest.Init{Diag: 1, Off: 0})
 }
 
-func TestParamCount(t *testing.T) {
+func TestNumParams(t *testing.T) {
 	for _, n := range []int{1, 4, 16} {
 		cfg := idhc.PaperConfig(n, 7, 0)
 		m, err := idhc.New(cfg)
@@ -143,9 +143,9 @@ func TestParamCount(t *testing.T) {
 		for _, p := range m.Params() {
 			sum += len(p.Value)
 		}
-		got, err := idhc.ParamCount(cfg)
+		got, err := idhc.NumParams(cfg)
 		if err != nil || got != sum || got != 2*n*n*7+2+2*n {
-			t.Errorf("n=%d: ParamCount = %d, %v; the Params hold %d, want 2n·nC + 2 + 2n = %d",
+			t.Errorf("n=%d: NumParams = %d, %v; the Params hold %d, want 2n·nC + 2 + 2n = %d",
 				n, got, err, sum, 2*n*n*7+2+2*n)
 		}
 	}
@@ -156,8 +156,8 @@ func TestNewErrors(t *testing.T) {
 		if _, err := idhc.New(cfg); !errors.Is(err, idhc.ErrConfig) {
 			t.Errorf("New(%+v) = %v, want an error wrapping ErrConfig", cfg, err)
 		}
-		if _, err := idhc.ParamCount(cfg); !errors.Is(err, idhc.ErrConfig) {
-			t.Errorf("ParamCount(%+v) = %v, want an error wrapping ErrConfig", cfg, err)
+		if _, err := idhc.NumParams(cfg); !errors.Is(err, idhc.ErrConfig) {
+			t.Errorf("NumParams(%+v) = %v, want an error wrapping ErrConfig", cfg, err)
 		}
 	}
 }

@@ -35,7 +35,7 @@
 //
 // φ_res has K = Σ_k i_k! columns: 4 at n = 4 (2·2), 6 at n = 8, 8 at n = 16,
 // against n² = 16, 64, 256 for mHC and n! = 24, 40320 for mHC-lite.
-// ParamCount gives the total; at C = 256 a sub-layer's mixer holds 12303
+// NumParams gives the total; at C = 256 a sub-layer's mixer holds 12303
 // values at n = 4 (mHC 24603, mHC-lite 32803) and 45081 at n = 8 (mHC
 // 163923, mHC-lite 82648467).
 //

@@ -10,7 +10,7 @@ import (
 	"github.com/hyperconn/hyperconn/internal/shell"
 )
 
-// ErrConfig is wrapped by every error New and ParamCount return for an
+// ErrConfig is wrapped by every error New and NumParams return for an
 // invalid Config.
 var ErrConfig = errors.New("kromhc: invalid config")
 
@@ -117,21 +117,21 @@ func logits(factors []int) int {
 	return k
 }
 
-// ParamCount returns the number of learnable values of a mixer of cfg, or
+// NumParams returns the number of learnable values of a mixer of cfg, or
 // the error New would return for cfg. New calls it first. With
 // K = Σ_k i_k! logits per token it is the head's (2n+K)·nC + 2 + 2n, plus
 // α_res and b_res (1 + K) at n ≥ 2: at n = 4 (2·2) K = 4, against n² = 16
 // for mHC and n! = 24 for mHC-lite.
-func ParamCount(cfg Config) (int, error) {
+func NumParams(cfg Config) (int, error) {
 	cfg, err := checked(cfg)
 	if err != nil {
 		return 0, err
 	}
 	k := logits(cfg.Factors)
 	if cfg.N == 1 {
-		return shell.HeadParamCount(1, cfg.C, 0), nil
+		return shell.HeadNumParams(1, cfg.C, 0), nil
 	}
-	return shell.HeadParamCount(cfg.N, cfg.C, k) + 1 + k, nil
+	return shell.HeadNumParams(cfg.N, cfg.C, k) + 1 + k, nil
 }
 
 type frame = shell.Shell
@@ -168,7 +168,7 @@ type factor struct {
 // New validates cfg and returns a KromHC mixer with its reference init:
 // every factor near its identity.
 func New(cfg Config) (*Mixer, error) {
-	if _, err := ParamCount(cfg); err != nil {
+	if _, err := NumParams(cfg); err != nil {
 		return nil, err
 	}
 	cfg, _ = checked(cfg)

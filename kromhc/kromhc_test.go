@@ -176,10 +176,10 @@ func TestInit(t *testing.T) {
 	}
 }
 
-// TestParamCount checks ParamCount against the Params and logs the extra
+// TestParamCount checks NumParams against the Params and logs the extra
 // parameters per sub-layer of kromhc, mhc and mhclite at n = 4 and 8 (the
 // issue's comparison), at C = 256 and C = 1024.
-func TestParamCount(t *testing.T) {
+func TestNumParams(t *testing.T) {
 	count := func(ps []*hc.Param) int {
 		s := 0
 		for _, p := range ps {
@@ -194,9 +194,9 @@ func TestParamCount(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := kromhc.ParamCount(cfg)
+			got, err := kromhc.NumParams(cfg)
 			if err != nil || got != count(k.Params()) {
-				t.Fatalf("n=%d: ParamCount = %d, %v; Params hold %d", n, got, err, count(k.Params()))
+				t.Fatalf("n=%d: NumParams = %d, %v; Params hold %d", n, got, err, count(k.Params()))
 			}
 			mh, err := mhc.New(mhc.PaperConfig(n, c, 0))
 			if err != nil {
@@ -228,8 +228,8 @@ func TestNewErrors(t *testing.T) {
 		if !errors.Is(err, kromhc.ErrConfig) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("New(%+v) = %v, want an error wrapping ErrConfig naming %q", c.cfg, err, c.want)
 		}
-		if _, err2 := kromhc.ParamCount(c.cfg); !errors.Is(err2, kromhc.ErrConfig) {
-			t.Errorf("ParamCount(%+v) = %v, want the error of New", c.cfg, err2)
+		if _, err2 := kromhc.NumParams(c.cfg); !errors.Is(err2, kromhc.ErrConfig) {
+			t.Errorf("NumParams(%+v) = %v, want the error of New", c.cfg, err2)
 		}
 	}
 	// Explicit factors: 4 as one factor of 4 (mHC-lite at n = 4).

@@ -104,7 +104,7 @@ func (cfg Config) withDefaults() (Config, error) {
 			cfg.N, cfg.Mixer, MaxLiteN, ErrConfig)
 	}
 	if cfg.Mixer == MixerKromHC {
-		if _, err := kromhc.ParamCount(kromhc.PaperConfig(cfg.N, cfg.Width, 0)); err != nil {
+		if _, err := kromhc.NumParams(kromhc.PaperConfig(cfg.N, cfg.Width, 0)); err != nil {
 			return Config{}, fmt.Errorf("net: config: N = %d with Mixer %q: %w: %w", cfg.N, cfg.Mixer, ErrConfig, err)
 		}
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/hyperconn/hyperconn/spectral"
 )
 
-// ErrConfig is wrapped by every error New and ParamCount return for an
+// ErrConfig is wrapped by every error New and NumParams return for an
 // invalid Config.
 var ErrConfig = errors.New("orthohc: invalid config")
 
@@ -25,19 +25,19 @@ type Config struct {
 // φ = 0) and mHC's reference head init.
 func PaperConfig(n, c, layer int) Config { return Config{N: n, C: c, Layer: layer} }
 
-// ParamCount returns the number of learnable values of a mixer of cfg, or
+// NumParams returns the number of learnable values of a mixer of cfg, or
 // the error New would return for cfg. New calls it first. With
 // K = n(n−1)/2 skew logits per token it is the head's (2n+K)·nC + 2 + 2n,
 // plus α_res and b_res (1 + K) at n ≥ 2.
-func ParamCount(cfg Config) (int, error) {
+func NumParams(cfg Config) (int, error) {
 	if err := shell.Check(ErrConfig, cfg.N, cfg.C, cfg.Layer); err != nil {
 		return 0, err
 	}
 	k := spectral.SkewLen(cfg.N)
 	if k == 0 {
-		return shell.HeadParamCount(cfg.N, cfg.C, 0), nil
+		return shell.HeadNumParams(cfg.N, cfg.C, 0), nil
 	}
-	return shell.HeadParamCount(cfg.N, cfg.C, k) + 1 + k, nil
+	return shell.HeadNumParams(cfg.N, cfg.C, k) + 1 + k, nil
 }
 
 type frame = shell.Shell
@@ -62,7 +62,7 @@ var _ hc.Float32Storage = (*Mixer)(nil) // so hc.Mixer and hc.Float32Products to
 
 // New validates cfg and returns an orthogonal mixer with H_res = I at init.
 func New(cfg Config) (*Mixer, error) {
-	if _, err := ParamCount(cfg); err != nil {
+	if _, err := NumParams(cfg); err != nil {
 		return nil, err
 	}
 	k := spectral.SkewLen(cfg.N)

@@ -54,7 +54,7 @@ func TestInit(t *testing.T) {
 	mixertest.CheckInit(t, m, 5, mixertest.Init{Diag: 1, Off: 0})
 }
 
-func TestParamCount(t *testing.T) {
+func TestNumParams(t *testing.T) {
 	for _, n := range []int{1, 2, 4, 16} {
 		cfg := orthohc.PaperConfig(n, 7, 0)
 		m, err := orthohc.New(cfg)
@@ -65,8 +65,8 @@ func TestParamCount(t *testing.T) {
 		for _, p := range m.Params() {
 			sum += len(p.Value)
 		}
-		if got, err := orthohc.ParamCount(cfg); err != nil || got != sum {
-			t.Errorf("n=%d: ParamCount = %d, %v; the Params hold %d", n, got, err, sum)
+		if got, err := orthohc.NumParams(cfg); err != nil || got != sum {
+			t.Errorf("n=%d: NumParams = %d, %v; the Params hold %d", n, got, err, sum)
 		}
 	}
 	for _, cfg := range []orthohc.Config{{N: 0, C: 1}, {N: 2, C: 0}, {N: 2, C: 2, Layer: -1}} {

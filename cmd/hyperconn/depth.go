@@ -172,7 +172,7 @@ func parseDepthFlags(args []string, stdout, stderr io.Writer) (cfg depthConfig, 
 	bad(*n > net.MaxLiteN && slices.Contains(cfg.Mixers, net.MixerMHCLite),
 		"-n %d: mhclite mixes all n! permutations and needs n ≤ %d", *n, net.MaxLiteN)
 	if *n >= 1 && slices.Contains(cfg.Mixers, net.MixerKromHC) {
-		_, err := kromhc.ParamCount(kromhc.PaperConfig(*n, 1, 0))
+		_, err := kromhc.NumParams(kromhc.PaperConfig(*n, 1, 0))
 		bad(err != nil, "-n %d: kromhc needs n to be a product of factors ≤ %d (its prime factors are used)", *n, kromhc.MaxFactor)
 	}
 	bad(*width < 1 || *width > maxWidthFlag, "-width %d: want 1 ≤ C ≤ %d", *width, maxWidthFlag)

@@ -133,11 +133,11 @@ func (s *Shell) SetFloat32Storage(p *hc.Param, value, grad []float32) error {
 	return s.head.SetFloat32Storage(p, value, grad)
 }
 
-// HeadParamCount is the number of learnable values of the head of n streams
+// HeadNumParams is the number of learnable values of the head of n streams
 // of width c with k raw residual logits: Φ ((2n+k)·nC), the two gates and
-// b_pre, b_post (n each). The ParamCount of every coefficient-head mixer is
+// b_pre, b_post (n each). The NumParams of every coefficient-head mixer is
 // this plus its map's parameters.
-func HeadParamCount(n, c, k int) int { return (2*n+k)*n*c + 2 + 2*n }
+func HeadNumParams(n, c, k int) int { return (2*n+k)*n*c + 2 + 2*n }
 
 // TokenError is a Residual's error for token t of its chunk,
 // "pkg: token t: what: err", wrapping hc.ErrNotFinite as well when err

@@ -176,7 +176,7 @@ func TestInit(t *testing.T) {
 	}
 }
 
-// TestParamCount checks NumParams against the Params and logs the extra
+// TestNumParams checks NumParams against the Params and logs the extra
 // parameters per sub-layer of kromhc, mhc and mhclite at n = 4 and 8 (the
 // issue's comparison), at C = 256 and C = 1024.
 func TestNumParams(t *testing.T) {

@@ -49,7 +49,10 @@ const DefaultEps = 1e-6
 //	H_res  = M
 //
 // ε = 1e-6 and 20 rounds (Projection.Iterations), in float64 (DeepSeek-V4
-// computes them in float32). Rows are normalised last, so the row sums are
+// computes them in float32). net's mixer "mhc-v4" is this preset, and
+// net.Config.Reduce = "merge" adds DeepSeek-V4's stream-merging head as the
+// network's reduce. Rows are
+// normalised last, so the row sums are
 // S/(S + ε), within about ε of 1, and the columns are off by the gap 19
 // rounds leave: MaxDeviation reports the larger, as for Fixed-20. The
 // backward runs through the unrolled rounds. The init is mHC's.

@@ -22,13 +22,12 @@ const (
 	DeepSeekV4
 )
 
-// String returns "sinkhorn" or "deepseek-v4".
+var formNames = [...]string{Sinkhorn: "sinkhorn", DeepSeekV4: "deepseek-v4"}
+
+// String returns "sinkhorn" or "deepseek-v4" (or "Form(k)" for another k).
 func (f Form) String() string {
-	switch f {
-	case Sinkhorn:
-		return "sinkhorn"
-	case DeepSeekV4:
-		return "deepseek-v4"
+	if f >= 0 && int(f) < len(formNames) {
+		return formNames[f]
 	}
 	return fmt.Sprintf("Form(%d)", int(f))
 }

@@ -283,3 +283,11 @@ func TestProductionBackward(t *testing.T) {
 		}
 	}
 }
+
+func TestFormString(t *testing.T) {
+	for f, want := range map[mhc.Form]string{mhc.Sinkhorn: "sinkhorn", mhc.DeepSeekV4: "deepseek-v4", 7: "Form(7)", -1: "Form(-1)"} {
+		if got := f.String(); got != want {
+			t.Errorf("Form(%d).String() = %q, want %q", int(f), got, want)
+		}
+	}
+}

@@ -131,9 +131,10 @@
 // settings and a format version — equals the current one is loaded instead
 // of run; any changed hyperparameter runs it again.
 //
-// The defaults (all seven mixers at depths 8, 16, 32, C = 32, n = 4, 300
-// steps of 64 images) take 1m38s on two idle cores (2m23s beside another
-// core-bound job): HC's composite forward Amax grows to 5.5 at depth 32
+// The defaults (every mixer at depths 8, 16, 32, C = 32, n = 4, 300 steps
+// of 64 images) took 1m38s on two idle cores with the seven mixers before
+// idhc, kromhc, orthohc and mhc-v4 (2m23s beside another core-bound job;
+// not re-measured with eleven): HC's composite forward Amax grows to 5.5 at depth 32
 // while the doubly stochastic and spectral-sphere mixers stay at 1; see
 // Example_depth for a small sweep.
 //

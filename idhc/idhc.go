@@ -30,9 +30,10 @@ func NumParams(cfg Config) (int, error) {
 
 type frame = shell.Shell
 
-// Mixer is an identity-HC parameterisation: the coefficient-head shell of
-// internal/shell (Shape, Params, TapeLen, float32 products and storage of
-// Φ) with H_res = I.
+// Mixer is an identity-HC parameterisation: H_res = I on the
+// coefficient-head shell of internal/shell, from which it has Shape,
+// TapeLen (hc.Mixer), SetFloat32Products (hc.Float32Products),
+// Float32Params and SetFloat32Storage (hc.Float32Storage, for Φ).
 type Mixer struct {
 	*frame
 	cfg Config

@@ -136,9 +136,11 @@ func NumParams(cfg Config) (int, error) {
 
 type frame = shell.Shell
 
-// Mixer is a KromHC parameterisation: the coefficient-head shell of
-// internal/shell (Shape, TapeLen, float32 products and storage of Φ) and
-// this package's Kronecker product of permutation mixtures.
+// Mixer is a KromHC parameterisation: this package's Kronecker product of
+// permutation mixtures on internal/shell's coefficient head, which also
+// provides its Shape and TapeLen (hc.Mixer) and its float32 methods
+// SetFloat32Products, Float32Params and SetFloat32Storage
+// (hc.Float32Products, hc.Float32Storage of Φ).
 type Mixer struct {
 	*frame
 	cfg     Config

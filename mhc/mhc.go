@@ -57,10 +57,13 @@ const DefaultOffDiagonal = -8
 // frame is the shared shell of the coefficient-head mixers.
 type frame = shell.Shell
 
-// Mixer is an mHC parameterisation. Its Shape, TapeLen and float32 methods
-// (hc.Float32Products, hc.Float32Storage of Φ) come from the shell that the
-// coefficient-head mixers share (internal/shell); this package adds the
-// projection of H̃_res onto the doubly stochastic matrices.
+// Mixer is an mHC parameterisation: the projection of H̃_res onto the doubly
+// stochastic matrices on the shell that the coefficient-head mixers share
+// (internal/shell), which gives it, beside the methods below,
+// Shape() (n, c int) and TapeLen() int (hc.Mixer), SetFloat32Products(on
+// bool) (hc.Float32Products), Float32Params() []*hc.Param and
+// SetFloat32Storage(p *hc.Param, value, grad []float32) error
+// (hc.Float32Storage, for the head's Φ).
 type Mixer struct {
 	*frame
 	cfg  Config

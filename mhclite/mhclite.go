@@ -48,9 +48,11 @@ func PaperConfig(n, c, layer int) Config { return Config{N: n, C: c, Layer: laye
 // frame is the shared shell of the coefficient-head mixers.
 type frame = shell.Shell
 
-// Mixer is an mHC-lite parameterisation: the coefficient-head shell
-// (internal/shell: Shape, TapeLen, float32 products and storage of Φ) and
-// the mixture of the n! permutation matrices, which is this package's.
+// Mixer is an mHC-lite parameterisation: this package's mixture of the n!
+// permutation matrices on the coefficient-head shell of internal/shell.
+// The shell's methods complete it: Shape and TapeLen of hc.Mixer;
+// SetFloat32Products(on bool) of hc.Float32Products; Float32Params and
+// SetFloat32Storage(p, value, grad) of hc.Float32Storage (Φ only).
 type Mixer struct {
 	*frame
 	// BRes is the bias b_res, one logit per permutation in the order of

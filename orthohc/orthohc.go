@@ -42,9 +42,10 @@ func NumParams(cfg Config) (int, error) {
 
 type frame = shell.Shell
 
-// Mixer is an orthogonal parameterisation: the coefficient-head shell of
-// internal/shell (Shape, TapeLen, float32 products and storage of Φ) with
-// H_res = Cayley(skew(α_res·raw + b_res)) ∈ SO(n).
+// Mixer is an orthogonal parameterisation, H_res =
+// Cayley(skew(α_res·raw + b_res)) ∈ SO(n), built on internal/shell: Shape,
+// TapeLen, SetFloat32Products, Float32Params and SetFloat32Storage are the
+// shell's (hc.Mixer, hc.Float32Products, hc.Float32Storage for Φ).
 type Mixer struct {
 	*frame
 	cfg Config

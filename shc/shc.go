@@ -77,9 +77,11 @@ func NormalizedConfig(n, c, layer int) Config {
 // frame is the shared shell of the coefficient-head mixers.
 type frame = shell.Shell
 
-// Mixer is an sHC parameterisation. The coefficient-head shell of
-// internal/shell gives it Shape, TapeLen, hc.Float32Products and
-// hc.Float32Storage; the map onto the spectral sphere is this package's.
+// Mixer is an sHC parameterisation. The map onto the spectral sphere is
+// this package's; the rest comes from internal/shell, whose methods Mixer
+// also has: Shape and TapeLen (hc.Mixer), SetFloat32Products
+// (hc.Float32Products), and Float32Params and SetFloat32Storage
+// (hc.Float32Storage of the head's Φ).
 type Mixer struct {
 	*frame
 	cfg Config

@@ -419,14 +419,14 @@ func minWeights(mc Config) float64 {
 	in, c, l, h, n := float64(max(mc.Inputs, 0)), float64(max(mc.Width, 0)), float64(max(mc.Depth, 0)), float64(max(mc.Hidden, 0)), float64(max(mc.N, 0))
 	w := in*c + l*2*h*c*c
 	switch mc.Mixer {
-	case MixerMHC, MixerMHCExact:
+	case MixerMHC, MixerMHCExact, MixerMHCV4:
 		k := 0.0
 		if n > 1 {
 			k = n * n
 		}
 		w += l * (2*n + k) * n * c
-	case MixerMHCLite, MixerSHC:
-		w += l * 2 * n * n * c
+	case MixerMHCLite, MixerSHC, MixerIDHC, MixerKromHC, MixerOrthoHC:
+		w += l * 2 * n * n * c // h_pre and h_post alone
 	}
 	return w
 }

@@ -19,7 +19,12 @@
 // HC-family inits read stream l mod n. NewMixer builds a mixer by name:
 // "residual" (the plain pre-norm residual baseline, n = 1, no mixer
 // parameters), "hc" (dynamic HC), "hc-static", "mhc" (Fixed-20 Sinkhorn),
-// "mhc-exact", "mhclite" (n ≤ 8) and "shc". NewModel(Config) builds the
+// "mhc-exact", "mhclite" (n ≤ 8), "shc", "idhc" (identity HC), "kromhc" (n
+// a product of factors ≤ 8), "orthohc" (H_res ∈ SO(n)) and "mhc-v4"
+// (DeepSeek-V4's production mHC; Config.Reduce = ReduceMerge adds its
+// stream-merging head, σ(·) + ε weights, in place of the sum of the
+// streams).
+// NewModel(Config) builds the
 // whole network; Model.Forward and Model.Backward run one batch; Evaluate
 // scores a data set. With the mixer "hc-static" at init the network equals
 // the residual baseline (HC paper App. H.1), up to the final RMSNorm's ε.

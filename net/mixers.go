@@ -4,8 +4,11 @@ import (
 	"fmt"
 
 	"github.com/hyperconn/hyperconn/hc"
+	"github.com/hyperconn/hyperconn/idhc"
+	"github.com/hyperconn/hyperconn/kromhc"
 	"github.com/hyperconn/hyperconn/mhc"
 	"github.com/hyperconn/hyperconn/mhclite"
+	"github.com/hyperconn/hyperconn/orthohc"
 	"github.com/hyperconn/hyperconn/shc"
 )
 
@@ -16,8 +19,12 @@ const (
 	MixerHCStatic = "hc-static" // static Hyper-Connections
 	MixerMHC      = "mhc"       // mHC, the paper's Fixed-20 Sinkhorn, unrolled backward
 	MixerMHCExact = "mhc-exact" // mHC with the exact projection and implicit backward
+	MixerMHCV4    = "mhc-v4"    // mHC as DeepSeek-V4 ships it (mhc.DeepSeekV4Config)
 	MixerMHCLite  = "mhclite"   // mHC-lite: convex combination of the n! permutations
 	MixerSHC      = "shc"       // spectral-sphere HC (s²HC)
+	MixerIDHC     = "idhc"      // identity HC: H_res = I, dynamic h_pre and h_post
+	MixerKromHC   = "kromhc"    // KromHC: Kronecker product of permutation mixtures (n a product of factors ≤ 8)
+	MixerOrthoHC  = "orthohc"   // orthogonal: H_res = Cayley(skew) ∈ SO(n)
 )
 
 // MaxLiteN is the largest stream count the mhclite mixer accepts: its
@@ -27,7 +34,8 @@ const MaxLiteN = 8
 // MixerNames returns the names NewMixer accepts, baseline first, in a fixed
 // order. The slice is new on every call.
 func MixerNames() []string {
-	return []string{MixerResidual, MixerHC, MixerHCStatic, MixerMHC, MixerMHCExact, MixerMHCLite, MixerSHC}
+	return []string{MixerResidual, MixerHC, MixerHCStatic, MixerMHC, MixerMHCExact, MixerMHCLite, MixerSHC,
+		MixerIDHC, MixerKromHC, MixerOrthoHC, MixerMHCV4}
 }
 
 // NewMixer returns the mixer called name for n streams of width c, with its
@@ -57,6 +65,8 @@ func NewMixer(name string, n, c, layer int) (hc.Mixer, error) {
 		m, err = mhc.New(mhc.PaperConfig(n, c, layer))
 	case MixerMHCExact:
 		m, err = mhc.New(mhc.ExactConfig(n, c, layer))
+	case MixerMHCV4:
+		m, err = mhc.New(mhc.DeepSeekV4Config(n, c, layer))
 	case MixerMHCLite:
 		if n > MaxLiteN {
 			return nil, fmt.Errorf("net: mixer %q: N = %d > %d: mhclite mixes all n! permutations (%d at n = 8) and is refused above: %w",
@@ -65,6 +75,12 @@ func NewMixer(name string, n, c, layer int) (hc.Mixer, error) {
 		m, err = mhclite.New(mhclite.PaperConfig(n, c, layer))
 	case MixerSHC:
 		m, err = shc.New(shc.PaperConfig(n, c, layer))
+	case MixerIDHC:
+		m, err = idhc.New(idhc.PaperConfig(n, c, layer))
+	case MixerKromHC:
+		m, err = kromhc.New(kromhc.PaperConfig(n, c, layer))
+	case MixerOrthoHC:
+		m, err = orthohc.New(orthohc.PaperConfig(n, c, layer))
 	default:
 		return nil, fmt.Errorf("net: Mixer %q unknown, want one of %q: %w", name, MixerNames(), ErrConfig)
 	}

@@ -169,7 +169,7 @@ func (f *model32) logits(m *Model, x []float64, rows int) error {
 			return fmt.Errorf("net: block %d: %w: %w", l, ErrNonFinite, err)
 		}
 	}
-	hc.Reduce(mw.red, mw.streams, rows, n, c)
+	m.reduce(mw.red, mw.streams, rows)
 	to32(w.red, mw.red)
 	f.final.forward(w.fin, w.red, rows)
 	f.head.forward(w.logits, w.fin, rows)
@@ -185,7 +185,7 @@ func (f *model32) backward(m *Model, dlogits []float64) {
 	f.head.backward(w.dfin, w.dlogits, w.fin, rows)
 	f.final.backward(w.dred, w.dfin, w.red, rows)
 	to64(mw.dred, w.dred)
-	hc.ReduceBackward(mw.dX, mw.dred, rows, n, c)
+	m.reduceBackward(mw.dX, mw.dred, mw.streams, rows)
 	dX, dX2 := mw.dX, mw.dX2
 	for l := len(f.blocks) - 1; l >= 0; l-- {
 		b, layer := &f.blocks[l], m.blocks[l].layer

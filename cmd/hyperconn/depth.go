@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hyperconn/hyperconn/kromhc"
 	"github.com/hyperconn/hyperconn/net"
 )
 
@@ -28,7 +29,10 @@ PNG + SVG plots into -out, with a summary table on stdout.
 
 mixers: residual (plain pre-norm residual, n = 1), hc (dynamic HC),
   hc-static, mhc (the paper's 20 Sinkhorn sweeps), mhc-exact (exact
-  projection), mhclite (n ≤ 8), shc (spectral sphere); or all
+  projection), mhclite (n ≤ 8), shc (spectral sphere), idhc (H_res = I),
+  kromhc (Kronecker product of permutation mixtures; n a product of factors
+  ≤ 8), orthohc (H_res = Cayley(skew) ∈ SO(n)), mhc-v4 (DeepSeek-V4's
+  production mHC); or all
 Ctrl-C stops cleanly: finished experiments stay saved, and a re-run with
 -resume skips every experiment whose saved key (mixer, depth and every
 hyperparameter) matches.
@@ -167,6 +171,10 @@ func parseDepthFlags(args []string, stdout, stderr io.Writer) (cfg depthConfig, 
 	bad(*n < 1 || *n > maxNFlag, "-n %d: want 1 ≤ n ≤ %d", *n, maxNFlag)
 	bad(*n > net.MaxLiteN && slices.Contains(cfg.Mixers, net.MixerMHCLite),
 		"-n %d: mhclite mixes all n! permutations and needs n ≤ %d", *n, net.MaxLiteN)
+	if *n >= 1 && slices.Contains(cfg.Mixers, net.MixerKromHC) {
+		_, err := kromhc.NumParams(kromhc.PaperConfig(*n, 1, 0))
+		bad(err != nil, "-n %d: kromhc needs n to be a product of factors ≤ %d (its prime factors are used)", *n, kromhc.MaxFactor)
+	}
 	bad(*width < 1 || *width > maxWidthFlag, "-width %d: want 1 ≤ C ≤ %d", *width, maxWidthFlag)
 	bad(*steps < 1, "-steps %d: want at least 1", *steps)
 	bad(set["steps"] && set["epochs"], "-steps and -epochs are exclusive")

@@ -90,7 +90,8 @@
 // The depth-stability sweep trains the MNIST classifier of package net
 // (embedding → L hyper-connected pre-norm MLP blocks of width C with n
 // streams → head) once per mixer (-mixers: residual, hc, hc-static, mhc,
-// mhc-exact, mhclite, shc) and depth (-depths), with AdamW, -lr peak, a
+// mhc-exact, mhclite, shc, idhc, kromhc, orthohc, mhc-v4) and depth
+// (-depths), with AdamW, -lr peak, a
 // warmup of steps/10 and a linear decay to lr/20, weight decay 0.01,
 // gradient clipping at 1, on the first -subset training images in batches
 // of -batch drawn by a Batcher seeded with -seed (which also seeds the
@@ -130,9 +131,10 @@
 // settings and a format version — equals the current one is loaded instead
 // of run; any changed hyperparameter runs it again.
 //
-// The defaults (all seven mixers at depths 8, 16, 32, C = 32, n = 4, 300
-// steps of 64 images) take 1m38s on two idle cores (2m23s beside another
-// core-bound job): HC's composite forward Amax grows to 5.5 at depth 32
+// The defaults (every mixer at depths 8, 16, 32, C = 32, n = 4, 300 steps
+// of 64 images) took 1m38s on two idle cores with the seven mixers before
+// idhc, kromhc, orthohc and mhc-v4 (2m23s beside another core-bound job;
+// not re-measured with eleven): HC's composite forward Amax grows to 5.5 at depth 32
 // while the doubly stochastic and spectral-sphere mixers stay at 1; see
 // Example_depth for a small sweep.
 //

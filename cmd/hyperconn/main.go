@@ -27,6 +27,7 @@ var commands = []command{
 	{"depth", "depth-stability experiments: train the MNIST network of package net\n" +
 		"with each mixer at each depth, measure its residual matrices (composite\n" +
 		"Amax, σ_min, ‖M−J‖₂, DS deviation), write results and plots", runDepth},
+	{"params", "the extra parameters each mixer adds to a sub-layer, at -n and -width", runParams},
 }
 
 // usage returns the top-level usage text.

@@ -3,6 +3,7 @@ package net
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 	"time"
 
@@ -96,6 +97,9 @@ func gemmOnly(cfg Config, rows int) func() {
 // its products (recorded from one step with gemm.Record and replayed alone
 // with gemm.Replay, interleaved like gemm-only). x-products is the ratio
 // issue 7 bounds: the step's time over the time of all its GEMMs alone.
+// With one thread, on Linux, "cpu-x-gemm" and "cpu-x-products" are the same
+// ratios of the thread's CPU times (threadCPU), which leave out the time
+// other processes held the core.
 // Select with -bench, e.g.
 //
 //	go test -tags openblas -run - -bench 'Depth32/backend=openblas/dtype=f32/threads=1/C=128' ./net
@@ -157,9 +161,16 @@ func BenchmarkDepth32(b *testing.B) {
 							products := gemm.Replay(gemm.Record(false), 9)
 							products()
 							var gemmTime, productTime time.Duration
+							// The same by the thread's CPU time (one thread).
+							var stepCPU, gemmCPU, productCPU time.Duration
+							if th == 1 {
+								runtime.LockOSThread()
+								defer runtime.UnlockOSThread()
+							}
 							clock0 := gemm.Clock(true)
 							b.ReportAllocs()
 							for b.Loop() {
+								c0, _ := threadCPU()
 								if _, err := tr.Step(); err != nil {
 									b.Fatal(err)
 								}
@@ -167,13 +178,18 @@ func BenchmarkDepth32(b *testing.B) {
 								// The step's GEMMs alone, interleaved and
 								// untimed: the ratio holds even on a busy machine.
 								b.StopTimer()
+								c1, _ := threadCPU()
 								t0 := time.Now()
 								gemms()
 								gemmTime += time.Since(t0)
+								c2, _ := threadCPU()
+								stepCPU, gemmCPU = stepCPU+c1-c0, gemmCPU+c2-c1
 								if th == 1 {
 									t0 = time.Now()
 									products()
 									productTime += time.Since(t0)
+									c3, _ := threadCPU()
+									productCPU += c3 - c2
 								}
 								gemm.Clock(true)
 								b.StartTimer()
@@ -184,6 +200,10 @@ func BenchmarkDepth32(b *testing.B) {
 							if th == 1 { // one goroutine multiplies at a time
 								b.ReportMetric(float64(inSteps)/float64(b.Elapsed()), "in-products")
 								b.ReportMetric(float64(b.Elapsed())/float64(productTime), "x-products")
+								if gemmCPU > 0 && productCPU > 0 {
+									b.ReportMetric(float64(stepCPU)/float64(gemmCPU), "cpu-x-gemm")
+									b.ReportMetric(float64(stepCPU)/float64(productCPU), "cpu-x-products")
+								}
 							}
 						})
 					}

@@ -15,7 +15,8 @@ import (
 // from the network's own layers: y = x + down(gelu(up(x))), up C→4C and
 // down 4C→C with biases, over a batch of tokens; step runs it forward and
 // backward (weight and bias gradients overwritten, as after the trainer's
-// zeroGrad, and the input gradient dy + ∂branch).
+// zeroGrad, and the input gradient dy + ∂branch), with the calls of
+// model32's blocks.
 type sublayer32 struct {
 	tokens, c         int
 	arena             arena32
@@ -48,13 +49,13 @@ func (s *sublayer32) step() {
 	for _, p := range s.arena.params {
 		p.stale, p.ssOK = true, false
 	}
-	s.up.forward(s.h, s.x, s.tokens)
-	s.gelu.forward(s.a, s.cdf, s.h)
+	s.up.product(s.h, s.x, s.tokens)
+	s.gelu.forwardBias(s.a, s.cdf, s.h, s.up.b.Value)
 	s.down.forward(s.y, s.a, s.tokens)
 	f32.Add(s.y, s.x)
 	s.down.backward(s.da, s.dy, s.a, s.tokens)
-	s.gelu.backward(s.da, s.da, s.h, s.cdf)
-	s.up.backward(s.du, s.da, s.x, s.tokens)
+	s.gelu.backwardBias(s.da, s.da, s.h, s.cdf, s.up.b)
+	s.up.backwardW(s.du, s.da, s.x, s.tokens)
 	copy(s.dx, s.dy)
 	f32.Add(s.dx, s.du)
 }

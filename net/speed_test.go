@@ -212,3 +212,55 @@ func BenchmarkDepth32(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkOptimizerFloor times, beside the Linear products of a depth-32
+// float32 step (gemmOnly), the float32 AdamW update of the same network's
+// parameters alone (adamW32.stepScaled over the whole arena, after the
+// products, so that its data is as cold as in a step), one thread, on the
+// current backend. It reports "adamw/gemm": the update's time over the
+// products', by the thread's CPU time on Linux (else by wall time). The
+// update streams 28 bytes per parameter (value, gradient, two moments read;
+// value and moments written) and is bound by memory, so 1 + adamw/gemm is
+// a floor under the residual step's x-gemm in BenchmarkDepth32.
+//
+//	go test -tags openblas -run '^$' -bench OptimizerFloor ./net
+func BenchmarkOptimizerFloor(b *testing.B) {
+	defer gemm.SetThreads(gemm.SetThreads(1))
+	data := teacherData(1, 640, ImageSize, Classes)
+	for _, c := range []int{128, 256} {
+		b.Run(fmt.Sprintf("backend=%v/C=%d", gemm.Current(), c), func(b *testing.B) {
+			runtime.LockOSThread() // threadCPU reads this thread
+			defer runtime.UnlockOSThread()
+			m, err := NewModel(Config{Mixer: MixerResidual, N: 4, Width: c, Depth: 32, Seed: 1, Float32: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			tr, err := NewTrainer(m, data, TrainConfig{Steps: 1 << 30, Batch: 64, LR: 1e-4, Seed: 1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := tr.Step(); err != nil {
+				b.Fatal(err)
+			}
+			gemms := gemmOnly(m.cfg, 64)
+			gemms()
+			var gemmT, adamT time.Duration
+			clock := func() time.Duration {
+				if t, ok := threadCPU(); ok {
+					return t
+				}
+				return time.Duration(time.Now().UnixNano())
+			}
+			for b.Loop() {
+				t0 := clock()
+				gemms()
+				t1 := clock()
+				tr.opt32.stepScaled(1e-9, 1)
+				t2 := clock()
+				gemmT, adamT = gemmT+t1-t0, adamT+t2-t1
+			}
+			b.ReportMetric(float64(adamT)/float64(gemmT), "adamw/gemm")
+			b.ReportMetric(float64(len(tr.opt32.a.value)), "params")
+		})
+	}
+}

@@ -78,8 +78,9 @@ import (
 )
 
 // libOpenBLAS is the shared library opened at start-up: Debian's
-// libopenblas-dev provides it (through update-alternatives).
-const libOpenBLAS = "libopenblas.so.0"
+// libopenblas-dev provides it (through update-alternatives). Tests change
+// it to check a failed load.
+var libOpenBLAS = "libopenblas.so.0"
 
 // haveOpenBLAS reports whether OpenBLAS was loaded at start-up.
 var haveOpenBLAS bool
@@ -104,33 +105,42 @@ func init() {
 
 // loadOpenBLAS sets the environment OpenBLAS reads at load time, opens the
 // library, puts the environment back as it was, and returns what was
-// loaded. It sets haveOpenBLAS, or loadErr.
+// loaded. It sets haveOpenBLAS, or loadErr. A variable set to the empty
+// string counts as unset (OpenBLAS ignores it too) and is restored empty.
 func loadOpenBLAS(lookup func(string) (string, bool), set func(string, string) error, unset func(string) error) openBLASInfo {
 	var info openBLASInfo
-	core, userSet := lookup(coreTypeEnv)
-	info.userCore = userSet
-	if !userSet {
-		info.chosen = coreType(readFeatures())
+	core, _ := lookup(coreTypeEnv)
+	info.userCore = core != ""
+	vars := map[string]string{} // what to set for the load
+	if !info.userCore {
+		if info.chosen = coreType(readFeatures()); info.chosen != "" {
+			vars[coreTypeEnv] = info.chosen
+		}
 	}
-	vars := map[string]string{coreTypeEnv: info.chosen}
-	if _, ok := lookup(threadsEnv); !ok {
+	if n, _ := lookup(threadsEnv); n == "" {
 		// One thread from the start: OpenBLAS does not start (and
 		// spin) its worker threads.
 		vars[threadsEnv] = "1"
 	}
+	prior := map[string]*string{}
 	for k, v := range vars {
-		if v == "" {
-			delete(vars, k)
-			continue
+		if old, ok := lookup(k); ok {
+			prior[k] = &old
 		}
 		set(k, v)
 	}
+	defer func() {
+		for k := range vars {
+			if old := prior[k]; old != nil {
+				set(k, *old)
+			} else {
+				unset(k)
+			}
+		}
+	}()
 	name := C.CString(libOpenBLAS)
 	reason := C.hc_openblas_load(name)
 	C.free(unsafe.Pointer(name))
-	for k := range vars {
-		unset(k)
-	}
 	if reason != nil {
 		loadErr = fmt.Errorf("gemm: opening %s: %s: %w", libOpenBLAS, C.GoString(reason), ErrBackend)
 		return info
@@ -138,7 +148,7 @@ func loadOpenBLAS(lookup func(string) (string, bool), set func(string, string) e
 	haveOpenBLAS = true
 	info.core = C.GoString(C.hc_openblas_corename())
 	info.config = C.GoString(C.hc_openblas_config())
-	if userSet {
+	if info.userCore {
 		info.chosen = core
 	}
 	return info

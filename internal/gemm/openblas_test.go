@@ -3,6 +3,7 @@
 package gemm
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -87,6 +88,10 @@ func TestCoreTypeChosen(t *testing.T) {
 	if got := field(out, "describe="); !strings.HasPrefix(got, "openblas: OpenBLAS") {
 		t.Errorf("Describe = %q", got)
 	}
+	// Set but empty counts as unset.
+	if out := child(t, "TestDescribeChild", coreTypeEnv+"="); want != "" && field(out, "core=") != want {
+		t.Errorf("with %s empty OpenBLAS runs %q, want %q", coreTypeEnv, field(out, "core="), want)
+	}
 	// A core every x86-64 processor runs, set by the user.
 	out = child(t, "TestDescribeChild", coreTypeEnv+"=Prescott")
 	if got := field(out, "core="); got != "Prescott" {
@@ -105,7 +110,8 @@ func TestCoreTypeChosen(t *testing.T) {
 func TestLoadOpenBLASEnv(t *testing.T) {
 	saved := openBLAS
 	defer func() { openBLAS = saved }()
-	for _, user := range []map[string]string{{}, {coreTypeEnv: "Haswell"}, {threadsEnv: "2"}} {
+	for _, user := range []map[string]string{{}, {coreTypeEnv: "Haswell"}, {threadsEnv: "2"},
+		{coreTypeEnv: "", threadsEnv: ""}} {
 		env := map[string]string{}
 		for k, v := range user {
 			env[k] = v
@@ -121,14 +127,22 @@ func TestLoadOpenBLASEnv(t *testing.T) {
 		if !maps(env, user) {
 			t.Errorf("user env %v: left %v", user, env)
 		}
-		_, userCore := user[coreTypeEnv]
-		_, userThreads := user[threadsEnv]
+		userCore := user[coreTypeEnv] != ""
+		userThreads := user[threadsEnv] != ""
+		// restore is how a variable comes back: unset, or set to its
+		// empty value.
+		restore := func(k string) string {
+			if _, ok := user[k]; ok {
+				return "set " + k + "="
+			}
+			return "unset " + k
+		}
 		var want []string
 		if c := coreType(readFeatures()); !userCore && c != "" {
-			want = append(want, "set "+coreTypeEnv+"="+c, "unset "+coreTypeEnv)
+			want = append(want, "set "+coreTypeEnv+"="+c, restore(coreTypeEnv))
 		}
 		if !userThreads {
-			want = append(want, "set "+threadsEnv+"=1", "unset "+threadsEnv)
+			want = append(want, "set "+threadsEnv+"=1", restore(threadsEnv))
 		}
 		slices.Sort(log)
 		slices.Sort(want)
@@ -138,6 +152,29 @@ func TestLoadOpenBLASEnv(t *testing.T) {
 		if info.userCore != userCore || (userCore && info.chosen != "Haswell") {
 			t.Errorf("user env %v: info %+v", user, info)
 		}
+	}
+}
+
+// TestLoadOpenBLASMissing checks a load that fails: an error wrapping
+// ErrBackend that names the library, and the environment put back.
+func TestLoadOpenBLASMissing(t *testing.T) {
+	savedName, savedErr, savedInfo := libOpenBLAS, loadErr, openBLAS
+	defer func() { libOpenBLAS, loadErr, openBLAS = savedName, savedErr, savedInfo }()
+	libOpenBLAS = "libhyperconn-no-such-blas.so.0"
+	env := map[string]string{}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	set := func(k, v string) error { env[k] = v; return nil }
+	unset := func(k string) error { delete(env, k); return nil }
+	loadErr = nil
+	info := loadOpenBLAS(lookup, set, unset)
+	if !errors.Is(loadErr, ErrBackend) || !strings.Contains(loadErr.Error(), libOpenBLAS) {
+		t.Errorf("loadErr = %v, want ErrBackend naming %s", loadErr, libOpenBLAS)
+	}
+	if len(env) != 0 {
+		t.Errorf("environment left %v", env)
+	}
+	if info.core != "" {
+		t.Errorf("core %q after a failed load", info.core)
 	}
 }
 

@@ -42,7 +42,7 @@ type Backend int
 // with -tags openblas.
 const (
 	Gonum    Backend = iota // gonum's pure-Go assembly kernels, tiled (the default build)
-	OpenBLAS                // OpenBLAS through gonum.org/v1/netlib (cgo)
+	OpenBLAS                // OpenBLAS, opened at start-up (cgo, dlopen)
 )
 
 // String returns "gonum" or "openblas".
@@ -371,16 +371,6 @@ func (t *team) wait(k int) {
 		runtime.Gosched()
 	}
 	t.wg.Wait()
-}
-
-// dgemm and sgemm are the OpenBLAS kernels: one single-threaded call of
-// the installed blas64 or blas32 implementation.
-func dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
-	blas64.Implementation().Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-}
-
-func sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	blas32.Implementation().Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // tiled64 computes a float64 product tile by tile on gonum's serial kernel

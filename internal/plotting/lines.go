@@ -3,6 +3,7 @@ package plotting
 import (
 	"errors"
 	"fmt"
+	"image/color"
 	"math"
 	"strconv"
 
@@ -30,6 +31,10 @@ var (
 // any quantity of order 1, so that an exact zero sits visibly on the bottom.
 const DefaultFloor = 1e-17
 
+// underAlpha is the opacity of a Series' underlying line: faint enough that
+// a dozen of them leave the series' own lines readable.
+const underAlpha = 0x50
+
 // Panel sizes used by the hyperconn command for one panel of a figure.
 const (
 	PanelWidth  = 14 * vg.Centimeter
@@ -40,18 +45,33 @@ const (
 type Series struct {
 	Name string
 	X, Y []float64
+	// UnderX and UnderY, if not empty, are drawn first, as a thin
+	// translucent line of the series' colour without markers: the raw
+	// values under a smoothed line, say.
+	UnderX, UnderY []float64
+	// Diverged marks the series' last point with a large cross: the run it
+	// shows stopped there (its line ends at the divergence).
+	Diverged bool
 }
 
 // Lines describes a line plot of one or more series with a legend.
 type Lines struct {
 	Title, XLabel, YLabel string
 	// LogY makes the y axis logarithmic; values at or below Floor are drawn
-	// at Floor.
+	// at Floor. Its ticks label every decade (every k-th when more than
+	// eight are shown), and 2 and 5 times the decades too when the range
+	// spans three decades or less.
 	LogY bool
 	// Floor is the smallest value drawn on a logarithmic axis; 0 means
 	// DefaultFloor. It is ignored unless LogY is set.
-	Floor  float64
-	Series []Series
+	Floor float64
+	// IntX puts the x ticks on integers (steps of 1, 2 or 5 times a power
+	// of ten) labelled as integers: for layers, depths and steps.
+	IntX bool
+	// NoMarkers draws the lines without a marker at every point: for
+	// series of hundreds of points.
+	NoMarkers bool
+	Series    []Series
 }
 
 // Plot builds the plot. It returns an error wrapping ErrNonFinite if a value
@@ -64,7 +84,7 @@ func (l Lines) Plot() (*plot.Plot, error) {
 	}
 	points := 0
 	for _, s := range l.Series {
-		if len(s.X) != len(s.Y) {
+		if len(s.X) != len(s.Y) || len(s.UnderX) != len(s.UnderY) {
 			panic(ErrShape)
 		}
 		for i := range s.X {
@@ -72,7 +92,12 @@ func (l Lines) Plot() (*plot.Plot, error) {
 				return nil, fmt.Errorf("plotting: series %q point %d (%g, %g): %w", s.Name, i, s.X[i], s.Y[i], ErrNonFinite)
 			}
 		}
-		points += len(s.X)
+		for i := range s.UnderX {
+			if !finite(s.UnderX[i]) || !finite(s.UnderY[i]) {
+				return nil, fmt.Errorf("plotting: series %q underlying point %d (%g, %g): %w", s.Name, i, s.UnderX[i], s.UnderY[i], ErrNonFinite)
+			}
+		}
+		points += len(s.X) + len(s.UnderX)
 	}
 	if points == 0 {
 		return nil, fmt.Errorf("plotting: line plot %q: %w", l.Title, ErrNoData)
@@ -87,17 +112,38 @@ func (l Lines) Plot() (*plot.Plot, error) {
 	p.Legend.Left = false
 	p.Legend.TextStyle.Font.Size = vg.Points(8)
 	ymin, ymax := math.Inf(1), math.Inf(-1)
-	for k, s := range l.Series {
-		xys := make(plotter.XYs, len(s.X))
-		for i := range s.X {
-			y := s.Y[i]
+	xys := func(x, y []float64) plotter.XYs {
+		out := make(plotter.XYs, len(x))
+		for i := range x {
+			v := y[i]
 			if l.LogY {
-				y = math.Max(y, floor)
+				v = math.Max(v, floor)
 			}
-			xys[i] = plotter.XY{X: s.X[i], Y: y}
-			ymin, ymax = math.Min(ymin, y), math.Max(ymax, y)
+			out[i] = plotter.XY{X: x[i], Y: v}
+			ymin, ymax = math.Min(ymin, v), math.Max(ymax, v)
 		}
-		line, pts, err := plotter.NewLinePoints(xys)
+		return out
+	}
+	// The underlying lines go first, so that every series' own line is
+	// drawn over all of them.
+	for k, s := range l.Series {
+		if len(s.UnderX) == 0 {
+			continue
+		}
+		under, err := plotter.NewLine(xys(s.UnderX, s.UnderY))
+		if err != nil {
+			return nil, fmt.Errorf("plotting: series %q: %w", s.Name, err)
+		}
+		r, g, b, _ := plotutil.Color(k).RGBA()
+		under.Color = color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: underAlpha}
+		under.Width = vg.Points(0.5)
+		p.Add(under)
+	}
+	for k, s := range l.Series {
+		if len(s.X) == 0 {
+			continue
+		}
+		line, pts, err := plotter.NewLinePoints(xys(s.X, s.Y))
 		if err != nil {
 			return nil, fmt.Errorf("plotting: series %q: %w", s.Name, err)
 		}
@@ -107,10 +153,27 @@ func (l Lines) Plot() (*plot.Plot, error) {
 		pts.Color = line.Color
 		pts.Shape = plotutil.Shape(k)
 		pts.Radius = vg.Points(2)
-		p.Add(line, pts)
-		if s.Name != "" {
-			p.Legend.Add(s.Name, line, pts)
+		thumbs := []plot.Thumbnailer{line, pts}
+		if l.NoMarkers {
+			p.Add(line)
+			thumbs = thumbs[:1]
+		} else {
+			p.Add(line, pts)
 		}
+		if s.Diverged {
+			end, err := plotter.NewScatter(plotter.XYs{xys(s.X, s.Y)[len(s.X)-1]})
+			if err != nil {
+				return nil, fmt.Errorf("plotting: series %q: %w", s.Name, err)
+			}
+			end.GlyphStyle = draw.GlyphStyle{Color: line.Color, Radius: vg.Points(5), Shape: draw.CrossGlyph{}}
+			p.Add(end)
+		}
+		if s.Name != "" {
+			p.Legend.Add(s.Name, thumbs...)
+		}
+	}
+	if l.IntX {
+		p.X.Tick.Marker = intTicks{}
 	}
 	// Headroom above the data for the legend, which gonum draws inside the
 	// data area at the top right: a fraction f of the axis per entry.
@@ -123,7 +186,7 @@ func (l Lines) Plot() (*plot.Plot, error) {
 	f := math.Min(0.5, 0.045*float64(entries))
 	if l.LogY {
 		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = decadeTicks{}
+		p.Y.Tick.Marker = logTicks{}
 		// A flat series gives a degenerate range, which a log scale cannot
 		// normalise: widen it by a decade each way.
 		if ymin == ymax {
@@ -212,35 +275,110 @@ func (g Grid) Draw(c draw.Canvas) {
 	}
 }
 
-// decadeTicks marks the powers of ten on a logarithmic axis, labelled 1e-15
-// rather than 0.0000…1, every k-th decade when the range spans more than
-// eight. A range that holds fewer than two powers of ten falls back to
-// gonum's default ticks.
-type decadeTicks struct{}
+// logTicks marks a logarithmic axis. Every power of ten in the range is
+// ticked and labelled (1e-15 rather than 0.0000…1), every k-th when there
+// are more than eight. When the range spans three decades or less, 2 and 5
+// times each power are labelled too and the other multiples ticked without
+// a label; a range so narrow that it holds fewer than two of those labels
+// labels every multiple 1…9 of a power of ten, and one that holds fewer
+// than two of those falls back to gonum's default ticks.
+type logTicks struct{}
 
 // Ticks returns the ticks of [lo, hi].
-func (decadeTicks) Ticks(lo, hi float64) []plot.Tick {
+func (logTicks) Ticks(lo, hi float64) []plot.Tick {
 	e0, e1 := int(math.Ceil(math.Log10(lo)-1e-9)), int(math.Floor(math.Log10(hi)+1e-9))
-	if e1-e0 < 1 {
-		return plot.DefaultTicks{}.Ticks(lo, hi)
-	}
-	step := (e1-e0)/8 + 1
-	var ts []plot.Tick
-	for e := e0; e <= e1; e++ {
-		v := math.Pow(10, float64(e))
-		if (e-e0)%step != 0 {
-			ts = append(ts, plot.Tick{Value: v})
-			continue
+	if math.Log10(hi/lo) > 3+1e-9 {
+		step := (e1-e0)/8 + 1
+		var ts []plot.Tick
+		for e := e0; e <= e1; e++ {
+			t := plot.Tick{Value: math.Pow(10, float64(e))}
+			if (e-e0)%step == 0 {
+				t.Label = tickLabel(1, e)
+			}
+			ts = append(ts, t)
 		}
-		ts = append(ts, plot.Tick{Value: v, Label: decadeLabel(e)})
+		return ts
+	}
+	for _, labelled := range []func(m int) bool{
+		func(m int) bool { return m == 1 || m == 2 || m == 5 },
+		func(int) bool { return true },
+	} {
+		var ts []plot.Tick
+		labels := 0
+		for e := e0 - 1; e <= e1; e++ {
+			for m := 1; m <= 9; m++ {
+				v := float64(m) * math.Pow(10, float64(e))
+				if v < lo*(1-1e-9) || v > hi*(1+1e-9) {
+					continue
+				}
+				t := plot.Tick{Value: v}
+				if labelled(m) {
+					t.Label = tickLabel(m, e)
+					labels++
+				}
+				ts = append(ts, t)
+			}
+		}
+		if labels >= 2 {
+			return ts
+		}
+	}
+	// gonum's labels round to too few digits for so narrow a range (3.2
+	// twice): four significant digits tell the ticks apart.
+	ts := plot.DefaultTicks{}.Ticks(lo, hi)
+	for i := range ts {
+		if ts[i].Label != "" {
+			ts[i].Label = strconv.FormatFloat(ts[i].Value, 'g', 4, 64)
+		}
 	}
 	return ts
 }
 
-// decadeLabel formats 10^e: plainly for small exponents, as 1e-15 otherwise.
-func decadeLabel(e int) string {
+// tickLabel formats m·10^e: plainly for small exponents, as 2e-15 otherwise.
+func tickLabel(m, e int) string {
 	if e >= -2 && e <= 3 {
-		return strconv.FormatFloat(math.Pow(10, float64(e)), 'f', -1, 64)
+		return strconv.FormatFloat(float64(m)*math.Pow(10, float64(e)), 'f', max(0, -e), 64)
 	}
-	return "1e" + strconv.Itoa(e)
+	return strconv.Itoa(m) + "e" + strconv.Itoa(e)
+}
+
+// intTicks marks an axis of integers (layers, depths, steps): major ticks
+// at the multiples of a step of 1, 2 or 5 times a power of ten, the
+// smallest that gives at most eight of them, labelled as integers; minor
+// ticks between them when the step allows.
+type intTicks struct{}
+
+// Ticks returns the ticks of [lo, hi].
+func (intTicks) Ticks(lo, hi float64) []plot.Tick {
+	span := hi - lo
+	step := 1.0
+	for p := 1.0; span/step > 8; p *= 10 {
+		for _, m := range []float64{1, 2, 5} {
+			if step = m * p; span/step <= 8 {
+				break
+			}
+		}
+	}
+	minor := step / 5
+	if step/2 >= 1 && math.Mod(step, 2) == 0 {
+		minor = step / 2
+	}
+	if minor < 1 {
+		minor = 0
+	}
+	var ts []plot.Tick
+	for v := math.Ceil(lo/step) * step; v <= hi; v += step {
+		ts = append(ts, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', 0, 64)})
+	}
+	if minor > 0 {
+		for v := math.Ceil(lo/minor) * minor; v <= hi; v += minor {
+			if math.Mod(v, step) != 0 {
+				ts = append(ts, plot.Tick{Value: v})
+			}
+		}
+	}
+	if len(ts) == 0 { // a range inside one unit: its ends, rounded
+		ts = append(ts, plot.Tick{Value: math.Round(lo), Label: strconv.FormatFloat(math.Round(lo), 'f', 0, 64)})
+	}
+	return ts
 }

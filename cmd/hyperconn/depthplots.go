@@ -109,14 +109,16 @@ func writeDepthPlots(dir string, cfg *depthConfig, runs []*depthRun) error {
 				l := plotting.Lines{Title: fmt.Sprintf("L = %d: %s", d, row.title),
 					XLabel: "training step", YLabel: row.ylabel, LogY: true, IntX: true, NoMarkers: true}
 				for _, r := range byDepth(d) {
-					s := plotting.Series{Name: runName(r), Diverged: r.Record.Diverged}
+					s := plotting.Series{Name: runName(r)}
 					for _, t := range r.Record.TrainDiagnostics {
 						if v := float64(row.get(t)); !math.IsNaN(v) && !math.IsInf(v, 0) {
 							s.X = append(s.X, float64(t.Step))
 							s.Y = append(s.Y, v)
 						}
 					}
-					s.Diverged = s.Diverged && len(s.X) > 0
+					if r.Record.Diverged && len(s.X) > 0 {
+						s.Crosses = []int{len(s.X) - 1}
+					}
 					l.Series = append(l.Series, s)
 				}
 				p, err := linePlot(l)
@@ -160,11 +162,14 @@ func writeDepthPlots(dir string, cfg *depthConfig, runs []*depthRun) error {
 	}
 
 	// Test accuracy vs depth.
-	acc := plotting.Lines{Title: "test accuracy after training", XLabel: "depth L (blocks)", YLabel: "test accuracy", IntX: true}
+	acc := plotting.Lines{Title: "test accuracy after training (×: the run diverged)", XLabel: "depth L (blocks)", YLabel: "test accuracy", IntX: true}
 	for _, m := range cfg.Mixers {
 		s := plotting.Series{Name: m}
 		for _, r := range runs {
 			if v := float64(r.Record.TestAccuracy); r.Key.Mixer == m && !math.IsNaN(v) {
+				if r.Record.Diverged {
+					s.Crosses = append(s.Crosses, len(s.X))
+				}
 				s.X = append(s.X, float64(r.Key.Depth))
 				s.Y = append(s.Y, v)
 			}
@@ -293,7 +298,9 @@ func stepSeries(r *depthRun, v []num) plotting.Series {
 			s.Y = append(s.Y, f)
 		}
 	}
-	s.Diverged = r.Record.Diverged && len(s.X) > 0
+	if r.Record.Diverged && len(s.X) > 0 {
+		s.Crosses = []int{len(s.X) - 1}
+	}
 	return s
 }
 

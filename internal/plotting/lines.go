@@ -49,9 +49,10 @@ type Series struct {
 	// translucent line of the series' colour without markers: the raw
 	// values under a smoothed line, say.
 	UnderX, UnderY []float64
-	// Diverged marks the series' last point with a large cross: the run it
-	// shows stopped there (its line ends at the divergence).
-	Diverged bool
+	// Crosses are indices of points marked with a large cross: runs that
+	// diverged (a run's line ends at its divergence, marked at its last
+	// point). Out-of-range indices panic with ErrShape.
+	Crosses []int
 }
 
 // Lines describes a line plot of one or more series with a legend.
@@ -86,6 +87,11 @@ func (l Lines) Plot() (*plot.Plot, error) {
 	for _, s := range l.Series {
 		if len(s.X) != len(s.Y) || len(s.UnderX) != len(s.UnderY) {
 			panic(ErrShape)
+		}
+		for _, i := range s.Crosses {
+			if i < 0 || i >= len(s.X) {
+				panic(ErrShape)
+			}
 		}
 		for i := range s.X {
 			if !finite(s.X[i]) || !finite(s.Y[i]) {
@@ -160,13 +166,18 @@ func (l Lines) Plot() (*plot.Plot, error) {
 		} else {
 			p.Add(line, pts)
 		}
-		if s.Diverged {
-			end, err := plotter.NewScatter(plotter.XYs{xys(s.X, s.Y)[len(s.X)-1]})
+		if len(s.Crosses) > 0 {
+			all := xys(s.X, s.Y)
+			marked := make(plotter.XYs, len(s.Crosses))
+			for k, i := range s.Crosses {
+				marked[k] = all[i]
+			}
+			crosses, err := plotter.NewScatter(marked)
 			if err != nil {
 				return nil, fmt.Errorf("plotting: series %q: %w", s.Name, err)
 			}
-			end.GlyphStyle = draw.GlyphStyle{Color: line.Color, Radius: vg.Points(5), Shape: draw.CrossGlyph{}}
-			p.Add(end)
+			crosses.GlyphStyle = draw.GlyphStyle{Color: line.Color, Radius: vg.Points(5), Shape: draw.CrossGlyph{}}
+			p.Add(crosses)
 		}
 		if s.Name != "" {
 			p.Legend.Add(s.Name, thumbs...)

@@ -89,7 +89,7 @@ func TestLinesUnderAndDiverged(t *testing.T) {
 	l := Lines{Title: "loss", XLabel: "step", YLabel: "loss", LogY: true, IntX: true, NoMarkers: true,
 		Series: []Series{
 			{Name: "smooth", X: steps, Y: raw, UnderX: steps, UnderY: raw},
-			{Name: "diverged at step 4", X: steps[:3], Y: raw[:3], Diverged: true},
+			{Name: "diverged at step 4", X: steps[:3], Y: raw[:3], Crosses: []int{2}},
 		}}
 	p, err := l.Plot()
 	if err != nil {
@@ -112,11 +112,18 @@ func TestLinesUnderAndDiverged(t *testing.T) {
 	if _, err := bad.Plot(); err != nil {
 		t.Errorf("underlying points only: %v", err)
 	}
-	bad.Series = []Series{{Name: "s", X: steps, Y: raw, UnderX: steps, UnderY: raw[:2]}}
-	defer func() {
-		if r := recover(); r != ErrShape {
-			t.Errorf("mismatched underlying lengths: recovered %v, want ErrShape", r)
-		}
-	}()
-	bad.Plot()
+	for name, s := range map[string]Series{
+		"mismatched underlying lengths": {Name: "s", X: steps, Y: raw, UnderX: steps, UnderY: raw[:2]},
+		"cross out of range":            {Name: "s", X: steps, Y: raw, Crosses: []int{len(steps)}},
+	} {
+		bad.Series = []Series{s}
+		func() {
+			defer func() {
+				if r := recover(); r != ErrShape {
+					t.Errorf("%s: recovered %v, want ErrShape", name, r)
+				}
+			}()
+			bad.Plot()
+		}()
+	}
 }

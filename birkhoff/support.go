@@ -21,16 +21,25 @@ func supportTol(dev float64) float64 { return math.Max(dev, supportFloor) }
 // and uf[2n+r] the number of columns labelled r; uf has length 4n.
 func support[F Float](p []F, n int, tol float64, uf []int) int {
 	parent, size := uf[:2*n], uf[2*n:4*n]
+	// The common case, every entry in the support (a projection of finite
+	// logits that nothing underflowed in), costs n² comparisons.
+	full := true
+	for _, v := range p[:n*n] {
+		if !(float64(v) > tol) {
+			full = false
+			break
+		}
+	}
+	if full {
+		for v := range parent {
+			parent[v] = 0
+		}
+		size[0] = n
+		return 1
+	}
 	for v := range parent {
 		parent[v] = v
 		size[v] = 0
-	}
-	find := func(v int) int {
-		for parent[v] != v {
-			parent[v] = parent[parent[v]] // path halving
-			v = parent[v]
-		}
-		return v
 	}
 	comps := 2 * n
 	for i := 0; i < n; i++ {
@@ -38,7 +47,7 @@ func support[F Float](p []F, n int, tol float64, uf []int) int {
 			if !(float64(v) > tol) {
 				continue
 			}
-			a, b := find(i), find(n+j)
+			a, b := root(parent, i), root(parent, n+j)
 			if a != b {
 				parent[a] = b
 				comps--
@@ -46,10 +55,20 @@ func support[F Float](p []F, n int, tol float64, uf []int) int {
 		}
 	}
 	for v := range parent {
-		parent[v] = find(v)
+		parent[v] = root(parent, v)
 	}
 	for j := 0; j < n; j++ {
 		size[parent[n+j]]++
 	}
 	return comps
+}
+
+// root returns the root of v in the union-find forest parent, halving the
+// path on the way.
+func root(parent []int, v int) int {
+	for parent[v] != v {
+		parent[v] = parent[parent[v]]
+		v = parent[v]
+	}
+	return v
 }

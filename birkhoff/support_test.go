@@ -105,6 +105,11 @@ func TestSupport(t *testing.T) {
 	if size[lab[0]] != 1 || size[lab[1]] != 2 {
 		t.Errorf("column counts %d, %d; want 1, 2", size[lab[0]], size[lab[1]])
 	}
+	// Every entry in the support: one component, every column in it.
+	full := []float64{0.5, 0.25, 0.25, 0.25, 0.5, 0.25, 0.25, 0.25, 0.5}
+	if got := support(full, 3, supportFloor, uf); got != 1 || lab[0] != lab[1] || lab[1] != lab[2] || size[lab[0]] != 3 {
+		t.Errorf("positive matrix: %d components, labels %v, %d columns; want 1, equal, 3", got, lab, size[lab[0]])
+	}
 	// A link at the threshold is no link; just above it is.
 	p[1*3+1] = supportFloor
 	if got := support(p, 3, supportFloor, uf); got != 2 {
@@ -194,6 +199,9 @@ func TestBackwardDisconnected(t *testing.T) {
 		if c.comps != 0 && st.Components != c.comps {
 			t.Errorf("n=%d %s scale %g: Components = %d, want %d", c.n, c.name, c.scale, st.Components, c.comps)
 		}
+		if !st.Converged {
+			t.Errorf("n=%d %s scale %g: forward not converged (deviation %g)", c.n, c.name, c.scale, st.Deviation)
+		}
 		dz, rel := checkGradAbs(t, c.z, c.n, rnd)
 		worst = math.Max(worst, rel)
 		if !(rel <= fdTol) {
@@ -238,6 +246,9 @@ func TestBackwardDisconnected32(t *testing.T) {
 		}
 		if c.comps != 0 && st.Components != c.comps {
 			t.Errorf("n=%d %s scale %g: float32 Components = %d, want %d", n, c.name, c.scale, st.Components, c.comps)
+		}
+		if !st.Converged {
+			t.Errorf("n=%d %s scale %g: float32 forward not converged (deviation %g)", n, c.name, c.scale, st.Deviation)
 		}
 		back := make([]float32, n*n)
 		w.Backward(back, g32)

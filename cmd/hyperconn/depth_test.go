@@ -235,6 +235,11 @@ func TestDepthTable(t *testing.T) {
 	if len(lines) != 3 {
 		t.Fatalf("table has %d lines, want a header and 2 rows:\n%s", len(lines), stdout)
 	}
+	for _, want := range []string{"max ‖g‖ after wu", "spike ×"} {
+		if !strings.Contains(lines[0], want) {
+			t.Errorf("table header has no %q column: %s", want, lines[0])
+		}
+	}
 	for i, want := range []string{"fwd Amax", "hc", "shc"} {
 		if !strings.Contains(lines[i], want) {
 			t.Errorf("table line %d does not mention %q: %s", i, want, lines[i])

@@ -146,6 +146,11 @@ func TestDepthEndToEnd(t *testing.T) {
 		if r["outcome"] != "completed" || r["steps_run"] != 5.0 {
 			t.Errorf("%v: outcome %v after %v steps, want completed after 5", r["mixer"], r["outcome"], r["steps_run"])
 		}
+		// 5 steps, warmup 5/10 = 0: every step counts after the warmup.
+		mg, mw, sf := r["max_grad_norm"].(float64), r["max_grad_norm_after_warmup"].(float64), r["grad_spike_factor"].(float64)
+		if mw != mg || !(sf >= 1) {
+			t.Errorf("%v L=%v: max gradient norm %v, after warmup %v, spike factor %v; want equal norms, factor ≥ 1", r["mixer"], r["depth"], mg, mw, sf)
+		}
 		// Training-time diagnostics every 2 steps and at the last.
 		var steps []float64
 		for _, d := range r["train_diagnostics"].([]any) {

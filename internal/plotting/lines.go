@@ -30,6 +30,11 @@ var (
 // any quantity of order 1, so that an exact zero sits visibly on the bottom.
 const DefaultFloor = 1e-17
 
+// minLogSpan is the smallest relative range of the data a logarithmic axis
+// spans: a range below 0.1% is invisible on a log axis anyway, so such data
+// is drawn as the flat line it is, on an axis two decades high.
+const minLogSpan = 1e-3
+
 // underAlpha is the opacity of a Series' underlying line: faint enough that
 // a dozen of them leave the series' own lines readable.
 const underAlpha = 0x50
@@ -198,9 +203,12 @@ func (l Lines) Plot() (*plot.Plot, error) {
 		p.Y.Scale = plot.LogScale{}
 		p.Y.Tick.Marker = logTicks{}
 		// A flat series gives a degenerate range, which a log scale cannot
-		// normalise: widen it by a decade each way.
-		if ymin == ymax {
-			ymin, ymax = ymin/10, ymax*10
+		// normalise, and a nearly flat one (gains of 1 ± 1e-15) a range
+		// that blows rounding up to the full height with one label:
+		// widen either by a decade each way.
+		if ymax <= ymin*(1+minLogSpan) {
+			mid := math.Sqrt(ymin * ymax)
+			ymin, ymax = mid/10, mid*10
 		}
 		span := math.Log10(ymax / ymin)
 		p.Y.Min, p.Y.Max = ymin, ymax*math.Pow(10, f/(1-f)*span)

@@ -54,3 +54,25 @@ func TestLinesUnderAndDiverged(t *testing.T) {
 		}()
 	}
 }
+
+// TestLinesNearlyFlatLog draws gains of 1 ± 1e-15 on a log axis: the axis
+// must span decades around 1 (not the rounding), with distinct labels.
+func TestLinesNearlyFlatLog(t *testing.T) {
+	l := Lines{Title: "gain", LogY: true, Series: []Series{
+		{Name: "a", X: []float64{1, 2, 3}, Y: []float64{1, 1 + 2e-16, 1 - 4e-16}},
+	}}
+	p, err := l.Plot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !(p.Y.Min <= 0.2 && p.Y.Max >= 5) {
+		t.Errorf("y axis [%g, %g], want at least [0.2, 5]", p.Y.Min, p.Y.Max)
+	}
+	seen := map[string]bool{}
+	for _, tk := range p.Y.Tick.Marker.Ticks(p.Y.Min, p.Y.Max) {
+		if tk.Label != "" && seen[tk.Label] {
+			t.Errorf("label %q twice", tk.Label)
+		}
+		seen[tk.Label] = true
+	}
+}

@@ -56,11 +56,12 @@ func (logTicks) Ticks(lo, hi float64) []plot.Tick {
 		}
 	}
 	// gonum's labels round to too few digits for so narrow a range (3.2
-	// twice): four significant digits tell the ticks apart.
+	// twice): six significant digits tell the ticks apart (Lines keeps
+	// log ranges at least 0.1% wide).
 	ts := plot.DefaultTicks{}.Ticks(lo, hi)
 	for i := range ts {
 		if ts[i].Label != "" {
-			ts[i].Label = strconv.FormatFloat(ts[i].Value, 'g', 4, 64)
+			ts[i].Label = strconv.FormatFloat(ts[i].Value, 'g', 6, 64)
 		}
 	}
 	return ts

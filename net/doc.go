@@ -61,6 +61,14 @@
 // HC's first-layer matrix printed in mHC Fig. 8 it gives forward Amax
 // 18.72 (18.73 in the paper; the print is rounded) and backward 6.81.
 //
+// Model.Summarize gives the part of Diagnose cheap enough for every few
+// training steps (no singular values; 0.3–1.3% of a training step,
+// BenchmarkSummaryCost): the composite's forward and backward Amax, their
+// sampled averages and the worst per-token DS deviation, bit for bit as
+// Diagnose computes them. A Trainer records it every
+// TrainConfig.SummaryEvery steps (Trainer.Summaries), and the full
+// Diagnostics every DiagEvery steps.
+//
 // # The language model
 //
 // LM is a decoder-only transformer over bytes (SPEC §10): token and learned

@@ -107,14 +107,14 @@ func writeDepthResults(dir string, doc *depthDoc) error {
 func writeDepthTable(w io.Writer, doc *depthDoc) error {
 	var buf bytes.Buffer
 	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "mixer\tL\tn\toutcome\ttrain loss\ttest acc\tfwd Amax\tbwd Amax\tσ_min\t‖M−J‖₂\teff rank\tmax DS dev\tmax |σ₁−1|\tmax ‖g‖\ttime s\t")
+	fmt.Fprintln(tw, "mixer\tL\tn\toutcome\ttrain loss\ttest acc\tfwd Amax\tbwd Amax\tσ_min\t‖M−J‖₂\teff rank\tmax DS dev\tmax |σ₁−1|\tmax ‖g‖ after wu\tspike ×\ttime s\t")
 	for i := range doc.Records {
 		r := &doc.Records[i]
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t\n", r.Mixer, r.Depth, r.N,
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t\n", r.Mixer, r.Depth, r.N,
 			r.Outcome, cell(r.FinalTrainLoss, "%.4f"), cell(r.TestAccuracy, "%.4f"), cell(r.ForwardAmax, "%.4g"),
 			cell(r.BackwardAmax, "%.4g"), cell(r.SigmaMin, "%.3g"), cell(r.DistJ, "%.3g"), cell(r.EffectiveRank, "%.3g"),
-			cell(r.MaxDSDeviation, "%.2e"), cell(r.MaxSphereError, "%.2e"), cell(r.MaxGradNorm, "%.3g"),
-			float64(r.WallSeconds))
+			cell(r.MaxDSDeviation, "%.2e"), cell(r.MaxSphereError, "%.2e"), cell(r.MaxGradNormAfterWarmup, "%.3g"),
+			cell(r.GradSpikeFactor, "%.3g"), float64(r.WallSeconds))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -42,6 +43,7 @@ type depthKey struct {
 	Test        int     `json:"test"`  // test images
 	DiagBatch   int     `json:"diag_batch"`
 	DiagSamples int     `json:"diag_samples"`
+	DiagEvery   int     `json:"diag_every"` // training-time diagnostics every k steps (0: none)
 }
 
 // name is the base name of the experiment's files under runsDir.
@@ -67,6 +69,7 @@ func depthJobs(cfg *depthConfig, train, test int) []depthJob {
 				Steps: cfg.Steps, Batch: cfg.Batch, LR: cfg.LR, MinLR: cfg.LR / depthMinLRFrac,
 				Warmup: cfg.Steps / depthWarmupFrac, WeightDecay: depthWeightDecay, Seed: cfg.Seed, Float32: cfg.Float32,
 				Train: train, Test: test, DiagBatch: min(depthDiagBatch, test), DiagSamples: depthDiagSamples,
+				DiagEvery: cfg.DiagEvery,
 			}})
 		}
 	}
@@ -140,16 +143,37 @@ type depthRecord struct {
 	// CompositeDSDeviation and CompositeSphereError are the DS deviation
 	// and |σ₁ − 1| of the composite Π_f(L) itself: the worst of the
 	// token-averaged composite and the sampled tokens' own composites.
-	CompositeDSDeviation num    `json:"composite_ds_deviation"`
-	CompositeSphereError num    `json:"composite_sphere_error"`
-	MaxSphereError       num    `json:"max_sphere_error"`
-	MaxGradNorm          num    `json:"max_grad_norm"`
-	MaxLayerGradNorm     num    `json:"max_layer_grad_norm"`
-	StepLog              string `json:"step_log"`
+	CompositeDSDeviation num `json:"composite_ds_deviation"`
+	CompositeSphereError num `json:"composite_sphere_error"`
+	MaxSphereError       num `json:"max_sphere_error"`
+	MaxGradNorm          num `json:"max_grad_norm"`
+	// MaxGradNormAfterWarmup is the largest global gradient norm of the
+	// steps after the warmup, and GradSpikeFactor that maximum over the
+	// median of the same steps: the size of the worst spike, which the
+	// maximum over all steps hides behind the large norms of the first few.
+	MaxGradNormAfterWarmup num    `json:"max_grad_norm_after_warmup"`
+	GradSpikeFactor        num    `json:"grad_spike_factor"`
+	MaxLayerGradNorm       num    `json:"max_layer_grad_norm"`
+	StepLog                string `json:"step_log"`
+	// TrainDiagnostics are the composite gains and the worst DS deviation
+	// of the training batch every DiagEvery steps; results.csv leaves them
+	// out (they are not one value per experiment).
+	TrainDiagnostics []depthTrainDiag `json:"train_diagnostics"`
+}
+
+// depthTrainDiag is one training-time measurement: net.Summary of the
+// batch of step Step.
+type depthTrainDiag struct {
+	Step                int `json:"step"`
+	ForwardAmax         num `json:"forward_amax"`
+	BackwardAmax        num `json:"backward_amax"`
+	SampledForwardAmax  num `json:"sampled_forward_amax"`
+	SampledBackwardAmax num `json:"sampled_backward_amax"`
+	MaxDSDeviation      num `json:"max_ds_deviation"`
 }
 
 // recordColumns are the columns of results.csv, in the order of the JSON
-// fields of depthRecord, with the cell of each.
+// fields of depthRecord (all but train_diagnostics), with the cell of each.
 var recordColumns = []struct {
 	name string
 	cell func(r *depthRecord) string
@@ -179,6 +203,8 @@ var recordColumns = []struct {
 	{"composite_sphere_error", func(r *depthRecord) string { return r.CompositeSphereError.String() }},
 	{"max_sphere_error", func(r *depthRecord) string { return r.MaxSphereError.String() }},
 	{"max_grad_norm", func(r *depthRecord) string { return r.MaxGradNorm.String() }},
+	{"max_grad_norm_after_warmup", func(r *depthRecord) string { return r.MaxGradNormAfterWarmup.String() }},
+	{"grad_spike_factor", func(r *depthRecord) string { return r.GradSpikeFactor.String() }},
 	{"max_layer_grad_norm", func(r *depthRecord) string { return r.MaxLayerGradNorm.String() }},
 	{"step_log", func(r *depthRecord) string { return r.StepLog }},
 }
@@ -203,12 +229,14 @@ type depthLayers struct {
 }
 
 // depthRun is the run file of one finished experiment: its key, its row of
-// the results, its per-step batch losses and its per-block diagnostics.
+// the results, its per-step batch losses and gradient norms and its
+// per-block diagnostics.
 type depthRun struct {
-	Key    depthKey    `json:"key"`
-	Record depthRecord `json:"record"`
-	Loss   []num       `json:"loss"`
-	Layers depthLayers `json:"layers"`
+	Key      depthKey    `json:"key"`
+	Record   depthRecord `json:"record"`
+	Loss     []num       `json:"loss"`
+	GradNorm []num       `json:"grad_norm"` // global, before clipping
+	Layers   depthLayers `json:"layers"`
 	// log is the training's step log, written by saveRun; a loaded run
 	// does not have it.
 	log []net.StepLog
@@ -228,7 +256,8 @@ func runExperiment(ctx context.Context, key depthKey, train, test *net.Dataset, 
 		return nil, err
 	}
 	tr, err := net.NewTrainer(model, train, net.TrainConfig{Steps: key.Steps, Batch: key.Batch, LR: key.LR,
-		MinLR: key.MinLR, Warmup: key.Warmup, WeightDecay: key.WeightDecay, Seed: key.Seed, Subset: key.Train})
+		MinLR: key.MinLR, Warmup: key.Warmup, WeightDecay: key.WeightDecay, Seed: key.Seed, Subset: key.Train,
+		SummaryEvery: key.DiagEvery, DiagSamples: key.DiagSamples})
 	if err != nil {
 		return nil, err
 	}
@@ -257,9 +286,19 @@ func runExperiment(ctx context.Context, key depthKey, train, test *net.Dataset, 
 	log := tr.Log()
 	r.log = log
 	maxGrad := 0.0
+	r.Loss, r.GradNorm = make([]num, 0, len(log)), make([]num, 0, len(log))
 	for _, s := range log {
 		r.Loss = append(r.Loss, num(s.Loss))
+		r.GradNorm = append(r.GradNorm, num(s.GradNorm))
 		maxGrad = math.Max(maxGrad, s.GradNorm)
+	}
+	rec.MaxGradNormAfterWarmup, rec.GradSpikeFactor = gradSpike(r.GradNorm, key.Warmup)
+	rec.TrainDiagnostics = make([]depthTrainDiag, 0, len(tr.Summaries()))
+	for _, s := range tr.Summaries() {
+		rec.TrainDiagnostics = append(rec.TrainDiagnostics, depthTrainDiag{Step: s.Step,
+			ForwardAmax: num(s.ForwardAmax), BackwardAmax: num(s.BackwardAmax),
+			SampledForwardAmax: num(s.SampledForwardAmax), SampledBackwardAmax: num(s.SampledBackwardAmax),
+			MaxDSDeviation: num(s.MaxDSDeviation)})
 	}
 	if len(log) > 0 {
 		var sum float64
@@ -298,6 +337,29 @@ func runExperiment(ctx context.Context, key depthKey, train, test *net.Dataset, 
 	}
 	rec.WallSeconds = num(time.Since(start).Seconds())
 	return r, nil
+}
+
+// gradSpike returns the largest of the gradient norms g (g[s−1] is step
+// s's) of the steps after the first warmup, and that maximum over their
+// median; both NaN when no step after the warmup ran. A zero median (a
+// network whose gradient vanished) gives an infinite or NaN factor, encoded
+// null.
+func gradSpike(g []num, warmup int) (maxNorm, factor num) {
+	if warmup >= len(g) {
+		return nan, nan
+	}
+	v := make([]float64, 0, len(g)-warmup)
+	for _, x := range g[warmup:] {
+		v = append(v, float64(x))
+	}
+	slices.Sort(v)
+	k := len(v) / 2
+	median := v[k]
+	if len(v)%2 == 0 {
+		median = (v[k-1] + v[k]) / 2
+	}
+	top := v[len(v)-1]
+	return num(top), num(top / median)
 }
 
 // setDiagnostics fills the diagnostic fields of r from d, or with NaN if d

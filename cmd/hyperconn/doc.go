@@ -103,7 +103,11 @@
 // σ_min, ‖M − J‖₂ and effective rank; the same Amax averaged over the
 // per-token composites of 16 sampled tokens; the worst doubly stochastic
 // deviation and sphere error |σ₁ − 1| over single tokens and blocks; and
-// the largest gradient norm. A run that diverges (a NaN, an infinity or a
+// the gradient norms: the largest, the largest after the warmup and its
+// ratio to their median (the spike factor). During training, every
+// -diag-every steps (default 5, about 0.1–0.3% of the run's time), it
+// records the composite gains and the worst DS deviation of the training
+// batch (net's Model.Summarize). A run that diverges (a NaN, an infinity or a
 // batch loss above 100) stops there and is reported as diverged, not as a
 // failure; values that cannot be measured on it are null in JSON and empty
 // in CSV.
@@ -115,11 +119,12 @@
 //	results.json   {"command": "depth", "complete": …, "config": {…},
 //	               "training": {…}, "records": [one per mixer × depth]}
 //	results.csv    the records as rows, the same fields as columns
-//	runs/<mixer>_L<depth>.json   the run file: key, record, batch losses and
-//	               per-block diagnostics (Amax curves, identity distances,
-//	               token-averaged H_res)
+//	runs/<mixer>_L<depth>.json   the run file: key, record, batch losses,
+//	               gradient norms and per-block diagnostics (Amax curves,
+//	               identity distances, token-averaged H_res)
 //	runs/<mixer>_L<depth>.csv    step log: step, loss, accuracy, grad_norm, lr
-//	loss, amax, accuracy, identity, heatmap (.png and .svg)   the plots
+//	loss, gradnorm, gain, amax, accuracy, identity, heatmap (.png and .svg)
+//	               the plots
 //
 // README.md ("hyperconn depth") documents every field. Every file is
 // written atomically. Ctrl-C (SIGINT or SIGTERM) stops the sweep between
@@ -128,7 +133,7 @@
 // drawn, and the command exits 1. With -resume an experiment whose run file
 // exists and whose key — mixer, depth, n, C, steps, batch, learning rates,
 // warmup, weight decay, seed, training and test sizes, the diagnostic
-// settings and a format version — equals the current one is loaded instead
+// settings (-diag-every included) and a format version — equals the current one is loaded instead
 // of run; any changed hyperparameter runs it again.
 //
 // The defaults (every mixer at depths 8, 16, 32, C = 32, n = 4, 300 steps

@@ -25,9 +25,11 @@ type Config struct {
 	// Projection is how H̃_res is made doubly stochastic. The zero value is
 	// the paper's: Fixed, 20 Sinkhorn-Knopp sweeps, unrolled backward.
 	// birkhoff.Exact gives the exact projection with the implicit backward.
+	// Iterations ≤ MaxIterations and MaxIter ≤ MaxMaxIter.
 	Projection birkhoff.Options
 	// OffDiagonal is the init of b_res off its diagonal (the diagonal is 0);
-	// 0 means −8, the reference code's choice.
+	// 0 means −8, the reference code's choice. |OffDiagonal| ≤
+	// MaxOffDiagonal.
 	OffDiagonal float64
 }
 
@@ -63,20 +65,12 @@ type Mixer struct {
 
 var _ hc.Mixer = (*Mixer)(nil)
 
-// New validates cfg and returns a mixer with the reference init.
+// New validates cfg and returns a mixer with the reference init. Errors
+// wrap ErrConfig; sizes above the bounds of NumParams wrap hc.ErrTooLarge
+// too and are refused before anything is allocated.
 func New(cfg Config) (*Mixer, error) {
-	if cfg.N < 1 || cfg.C < 1 {
-		return nil, fmt.Errorf("%w: N = %d, C = %d: both must be ≥ 1", ErrConfig, cfg.N, cfg.C)
-	}
-	if cfg.Layer < 0 {
-		return nil, fmt.Errorf("%w: Layer = %d: must be ≥ 0", ErrConfig, cfg.Layer)
-	}
-	if cfg.Projection.Method < birkhoff.Fixed || cfg.Projection.Method > birkhoff.Exact ||
-		cfg.Projection.Iterations < 0 || cfg.Projection.MaxIter < 0 || !(cfg.Projection.Tol >= 0) {
-		return nil, fmt.Errorf("%w: Projection %+v", ErrConfig, cfg.Projection)
-	}
-	if math.IsNaN(cfg.OffDiagonal) || math.IsInf(cfg.OffDiagonal, 0) {
-		return nil, fmt.Errorf("%w: OffDiagonal = %v", ErrConfig, cfg.OffDiagonal)
+	if _, err := NumParams(cfg); err != nil {
+		return nil, err
 	}
 	if cfg.OffDiagonal == 0 {
 		cfg.OffDiagonal = DefaultOffDiagonal
@@ -194,7 +188,7 @@ func (w *worker) ForwardChunk(pre, post, res, tape, x []float64, tokens int) err
 				}
 			}
 			if err != nil {
-				return fmt.Errorf("mhc: token %d: H̃_res: %w", t+k, err)
+				return wrap(t+k, err)
 			}
 		}
 	}
@@ -212,7 +206,7 @@ func (w *worker) ForwardChunk(pre, post, res, tape, x []float64, tokens int) err
 			st, err = w.ws.Project(h, z, m.cfg.Projection)
 		}
 		if err != nil {
-			return fmt.Errorf("mhc: token %d: H̃_res: %w", t, err)
+			return wrap(t, err)
 		}
 		copy(tape[t*tl+ht+nn:t*tl+ht+2*nn], h)
 		if st.Deviation > worst { // as noteDeviation: a NaN is never noted
@@ -220,6 +214,16 @@ func (w *worker) ForwardChunk(pre, post, res, tape, x []float64, tokens int) err
 		}
 	}
 	return nil
+}
+
+// wrap turns a projection error for the chunk's token t into this
+// package's, wrapping hc.ErrNotFinite as well when H̃_res held a NaN or an
+// infinity (as shc does).
+func wrap(t int, err error) error {
+	if errors.Is(err, birkhoff.ErrNonFinite) {
+		return fmt.Errorf("mhc: token %d: H̃_res: %w: %w", t, hc.ErrNotFinite, err)
+	}
+	return fmt.Errorf("mhc: token %d: H̃_res: %w", t, err)
 }
 
 // Backward differentiates Forward: the implicit gradient for Exact and

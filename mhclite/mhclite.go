@@ -61,22 +61,12 @@ type Mixer struct {
 
 var _ hc.Mixer = (*Mixer)(nil)
 
-// New validates cfg and returns a mixer with the reference init.
+// New validates cfg and returns a mixer with the reference init. Errors
+// wrap ErrConfig; sizes above the bounds of NumParams wrap hc.ErrTooLarge
+// too and are refused before anything is allocated.
 func New(cfg Config) (*Mixer, error) {
-	if cfg.N < 1 || cfg.C < 1 {
-		return nil, fmt.Errorf("%w: N = %d, C = %d: both must be ≥ 1", ErrConfig, cfg.N, cfg.C)
-	}
-	if cfg.N > MaxN {
-		return nil, fmt.Errorf("%w: N = %d > %d: H_res mixes all N! permutation matrices, so every token "+
-			"needs N! softmax weights and φ_res holds N·C×N! parameters, which grows factorially "+
-			"(9! = 362880 weights per token and a φ_res of 9C×362880 parameters); use mhc or shc for more streams",
-			ErrConfig, cfg.N, MaxN)
-	}
-	if cfg.Layer < 0 {
-		return nil, fmt.Errorf("%w: Layer = %d: must be ≥ 0", ErrConfig, cfg.Layer)
-	}
-	if math.IsNaN(cfg.OffIdentity) || math.IsInf(cfg.OffIdentity, 0) {
-		return nil, fmt.Errorf("%w: OffIdentity = %v: must be finite", ErrConfig, cfg.OffIdentity)
+	if _, err := NumParams(cfg); err != nil {
+		return nil, err
 	}
 	if cfg.OffIdentity == 0 {
 		cfg.OffIdentity = DefaultOffIdentity

@@ -92,19 +92,12 @@ type Mixer struct {
 
 var _ hc.Mixer = (*Mixer)(nil)
 
-// New validates cfg and returns a mixer with the reference init.
+// New validates cfg and returns a mixer with the reference init. Errors
+// wrap ErrConfig; sizes above the bounds of NumParams wrap hc.ErrTooLarge
+// too and are refused before anything is allocated.
 func New(cfg Config) (*Mixer, error) {
-	if cfg.N < 1 || cfg.C < 1 {
-		return nil, fmt.Errorf("%w: N = %d, C = %d: both must be ≥ 1", ErrConfig, cfg.N, cfg.C)
-	}
-	if cfg.Layer < 0 {
-		return nil, fmt.Errorf("%w: Layer = %d: must be ≥ 0", ErrConfig, cfg.Layer)
-	}
-	if cfg.Form != Structural && cfg.Form != Normalized {
-		return nil, fmt.Errorf("%w: unknown %v", ErrConfig, cfg.Form)
-	}
-	if !(cfg.Radius >= 0) || math.IsInf(cfg.Radius, 0) {
-		return nil, fmt.Errorf("%w: Radius = %v: must be finite and > 0 (0 means 1)", ErrConfig, cfg.Radius)
+	if _, err := NumParams(cfg); err != nil {
+		return nil, err
 	}
 	if cfg.Radius == 0 {
 		cfg.Radius = 1

@@ -481,3 +481,8 @@ func ResidualGate(k int) (alpha, bias *hc.Param) {
 	return &hc.Param{Name: "alpha_res", Value: []float64{DefaultGate}, Grad: make([]float64, 1), NoDecay: true},
 		&hc.Param{Name: "b_res", Value: make([]float64, k), Grad: make([]float64, k), NoDecay: true}
 }
+
+// NumParams returns the number of parameter values of a head for n streams
+// of width c and k raw residual logits, (2n+k)·nC + 2 + 2n, in float64 so
+// that a caller can bound huge sizes before converting.
+func NumParams(n, c, k float64) float64 { return (2*n+k)*n*c + 2 + 2*n }

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/hyperconn/hyperconn/hc"
+	"github.com/hyperconn/hyperconn/net"
+)
+
+// maxDepthMemory is the most memory the experiments of "hyperconn depth"
+// may need at once (the -jobs largest of them, by net.Footprint): 8 GB.
+// A sweep above it is refused as a usage error before anything is written.
+const maxDepthMemory = 8e9
+
+// mnistTrainImages is the size of the MNIST training set: no batch holds
+// more rows.
+const mnistTrainImages = 60000
+
+// checkDepthMemory returns a usage error if a model of the sweep cannot be
+// built (net.NumParams refuses it) or if the -jobs experiments that run
+// at once could need more than maxDepthMemory, naming the size.
+func checkDepthMemory(cfg *depthConfig) error {
+	rows := min(max(cfg.Batch, depthEvalBatch, depthDiagBatch), mnistTrainImages)
+	var need []float64
+	for _, m := range cfg.Mixers {
+		for _, d := range cfg.Depths {
+			mc := net.Config{Mixer: m, N: cfg.N, Width: cfg.Width, Depth: d, Hidden: depthHidden, Float32: cfg.Float32}
+			b, err := net.Footprint(mc, rows)
+			if err != nil {
+				return fmt.Errorf("-mixers %s -depths %d -width %d -n %d: %w", m, d, cfg.Width, cfg.N, err)
+			}
+			need = append(need, b)
+		}
+	}
+	slices.Sort(need)
+	slices.Reverse(need)
+	var total float64
+	for _, b := range need[:min(cfg.Jobs, len(need))] {
+		total += b
+	}
+	if total > maxDepthMemory {
+		return fmt.Errorf("the %d largest experiments, run at once (-jobs %d), would need %s, above the bound of %s: lower -jobs, -depths, -width or -batch",
+			min(cfg.Jobs, len(need)), cfg.Jobs, hc.FormatBytes(total), hc.FormatBytes(maxDepthMemory))
+	}
+	return nil
+}

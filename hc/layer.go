@@ -42,6 +42,7 @@ const (
 	opWrite
 	opWriteBack
 	opReadBack
+	opBound
 )
 
 // Layer is one hyper-connected sub-layer: it wraps a branch F with the
@@ -92,6 +93,7 @@ type Layer struct {
 	pre, post, res        []float64
 	dpre, dpost, dres     []float64
 	outSS                 []float64 // per token, Σ dout² of the last PostBackward
+	xmax                  []float64 // per token, max |x| of the batch given to Pre
 	tape                  []float64
 	dst, dx, df, dout, in []float64 // arguments of the running call
 	applyIn, applyOut     []float64
@@ -220,8 +222,9 @@ func (l *Layer) preRun(dst, x []float64, tokens int) error {
 // branch output. It keeps a copy of f for PostBackward. dst may alias f, or
 // the x given to Pre (an in-place update of the residual stream).
 //
-// A NaN or an infinity in f is reported as an error wrapping ErrNotFinite,
-// with dst untouched. Post panics with ErrSequence if no Pre succeeded, and
+// A NaN or an infinity in f, or an output that would overflow (finite X
+// and f whose mix exceeds the float64 range), is reported as an error
+// wrapping ErrNotFinite, with dst untouched; Post may then be called again. Post panics with ErrSequence if no Pre succeeded, and
 // with ErrShape if the lengths do not match.
 func (l *Layer) Post(dst, f []float64) error {
 	l.enter("Post")
@@ -242,6 +245,13 @@ func (l *Layer) postRun(dst, f []float64) error {
 		return err
 	}
 	copy(l.f, f)
+	// Refuse, before writing anything, outputs that would overflow.
+	l.run(opBound)
+	for k := range l.chunks {
+		if err := l.errs[k]; err != nil {
+			return err
+		}
+	}
 	l.dst = dst
 	l.run(opWrite)
 	l.dst = nil
@@ -252,7 +262,9 @@ func (l *Layer) postRun(dst, f []float64) error {
 // PostBackward is the backward pass of Post. Given dout = ∂L/∂X' (tokens×n×C)
 // it writes dx = H_resᵀ·dout (tokens×n×C, overwritten) and df = h_post·dout
 // (tokens×C, overwritten), and keeps ∂L/∂H_res and ∂L/∂h_post of every token
-// for PreBackward. dx and df must not alias dout or each other.
+// for PreBackward. dx and df must not alias dout or each other. dout is
+// not checked: a NaN or an infinity in it flows into dx, df and the
+// gradients.
 // It panics with ErrSequence if Post has not run, and with ErrShape if the
 // lengths do not match.
 func (l *Layer) PostBackward(dx, df, dout []float64) {
@@ -289,6 +301,8 @@ func (l *Layer) GradNorm() float64 { return l.gradNorm }
 // gradient through the coefficient map into dx (tokens×n×C), and adds the
 // parameters' gradients into their Grad. Gradients are reduced in a fixed
 // order, so the result does not depend on GOMAXPROCS. dx must not alias din.
+// din is not checked: a NaN or an infinity in it flows into dx and the
+// parameters' Grad.
 // PreBackward panics with ErrSequence unless PostBackward ran since the last
 // Post or PreBackward, and with ErrShape if the lengths do not match.
 func (l *Layer) PreBackward(dx, din []float64) {
@@ -368,6 +382,7 @@ func (l *Layer) grow(tokens int) {
 	l.dpost = grow(l.dpost, tokens*n)
 	l.dres = grow(l.dres, tokens*n*n)
 	l.outSS = grow(l.outSS, tokens)
+	l.xmax = grow(l.xmax, tokens)
 	l.tape = grow(l.tape, tokens*l.tapeLen)
 	l.chunks = min(l.maxChunks, (tokens+l.minTokens-1)/l.minTokens)
 	for len(l.workers) < l.chunks {
@@ -397,9 +412,13 @@ func (l *Layer) runChunk(k int) {
 	case opCoef:
 		l.errs[k] = l.coefChunk(k, lo, hi)
 	case opRead:
+		nc := l.n * l.c
 		for t := lo; t < hi; t++ {
 			l.readToken(t)
+			l.xmax[t] = maxAbs(l.x[t*nc : (t+1)*nc]) // still in cache
 		}
+	case opBound:
+		l.errs[k] = l.boundChunk(lo, hi)
 	case opWrite:
 		for t := lo; t < hi; t++ {
 			l.writeToken(t)
@@ -466,6 +485,57 @@ func (l *Layer) coefChunk(k, lo, hi int) error {
 		}
 	}
 	return werr
+}
+
+// overflowBound is the bound on |H_res·X + h_postᵀ·f| below which Post
+// writes a token without looking further: half the float64 range, so that
+// the bound's own rounding cannot hide an overflow.
+const overflowBound = 0x1p1023
+
+// boundChunk checks that no output of tokens [lo, hi) overflows: from
+// max|x| and max|f|, |out_i| ≤ Σ_j |H_ij|·max|x| + |h_post,i|·max|f|;
+// a token whose bound is not below overflowBound is mixed into a scratch
+// row and checked exactly. It returns an error wrapping ErrNotFinite for
+// the first token whose output overflows.
+func (l *Layer) boundChunk(lo, hi int) error {
+	n, c, nn := l.n, l.c, l.n*l.n
+	var scratch []float64
+	for t := lo; t < hi; t++ {
+		fm, xm := maxAbs(l.f[t*c:(t+1)*c]), l.xmax[t]
+		safe := true
+		for i := range n {
+			b := math.Abs(l.post[t*n+i]) * fm
+			for _, h := range l.res[t*nn+i*n : t*nn+(i+1)*n] {
+				b += math.Abs(h) * xm
+			}
+			safe = safe && b < overflowBound
+		}
+		if safe {
+			continue
+		}
+		if scratch == nil {
+			scratch = make([]float64, n*c) // rare: outputs near the float64 range
+		}
+		writeMix(scratch, l.post[t*n:(t+1)*n], l.res[t*nn:(t+1)*nn], l.x[t*n*c:(t+1)*n*c], l.f[t*c:(t+1)*c])
+		if err := checkFinite("output", scratch); err != nil {
+			return fmt.Errorf("hc: token %d: H_res·X + h_postᵀ·f overflows: %w", t, err)
+		}
+	}
+	return nil
+}
+
+// maxAbs returns max |s_i| (NaN if s holds a NaN, 0 if s is empty).
+func maxAbs(s []float64) float64 {
+	var m0, m1 float64
+	i := 0
+	for ; i+1 < len(s); i += 2 {
+		m0 = max(m0, math.Abs(s[i]))
+		m1 = max(m1, math.Abs(s[i+1]))
+	}
+	if i < len(s) {
+		m0 = max(m0, math.Abs(s[i]))
+	}
+	return max(m0, m1)
 }
 
 // readToken writes token t's branch input h_pre·X.

@@ -175,3 +175,59 @@ func TestFootprint(t *testing.T) {
 		}
 	}
 }
+
+// FuzzNewModel checks, for any configuration, that NewModel either refuses
+// it or builds a model of exactly NumParams values within MaxParams,
+// allocating no more than 16 bytes per value (value and gradient; 24 for a
+// Float32 model, whose float32 arena adds a rounded copy and its gradient)
+// plus fuzzSlack.
+func FuzzNewModel(f *testing.F) {
+	// fuzzSlack covers the model's structs, names and per-block workspace
+	// headers: a few kB per block at the depths below.
+	const fuzzSlack = 4 << 20
+	f.Add("mhc", 4, 8, 2, 0, 0, false)
+	f.Add("mhclite", 8, 32, 1, 0, 0, false)
+	f.Add("residual", 1, 1<<20, 1, 0, 0, true)
+	f.Add("shc", 1_000_000, 1, 1, 0, 0, false)
+	f.Add("hc", 64, 4096, 64, 0, 0, true)
+	f.Add("hc-static", 3, 5, 7, 1<<40, 3, false)
+	f.Fuzz(func(t *testing.T, mixer string, n, width, depth, hidden, inputs int, f32 bool) {
+		if depth > 4096 {
+			return // each block allocates a few hundred bytes of headers: bounded by MaxParams, but slow
+		}
+		cfg := Config{Mixer: mixer, N: n, Width: width, Depth: depth, Hidden: hidden, Inputs: inputs, Float32: f32}
+		k, kerr := NumParams(cfg)
+		if kerr == nil && k > 1<<22 {
+			// Accepted but large: only the bound is checked (building
+			// would take seconds and gigabytes per input).
+			if k > MaxParams {
+				t.Errorf("%+v: NumParams accepted %d values", cfg, k)
+			}
+			return
+		}
+		var (
+			m   *Model
+			err error
+		)
+		bytes := allocated(func() { m, err = NewModel(cfg) })
+		if err != nil {
+			if kerr == nil {
+				t.Errorf("%+v: NewModel refused (%v), NumParams gave %d", cfg, err, k)
+			}
+			if bytes > 1<<20 {
+				t.Errorf("%+v: refusing allocated %d bytes", cfg, bytes)
+			}
+			return
+		}
+		if kerr != nil || k != m.NumParams() || k > MaxParams {
+			t.Fatalf("%+v: NumParams %d, %v; model %d", cfg, k, kerr, m.NumParams())
+		}
+		per := uint64(16)
+		if f32 {
+			per = 24
+		}
+		if limit := per*uint64(k) + fuzzSlack; bytes > limit {
+			t.Errorf("%+v: %d values, %d bytes allocated, above %d", cfg, k, bytes, limit)
+		}
+	})
+}

@@ -42,7 +42,6 @@ const (
 	opWrite
 	opWriteBack
 	opReadBack
-	opBound
 )
 
 // Layer is one hyper-connected sub-layer: it wraps a branch F with the
@@ -93,7 +92,7 @@ type Layer struct {
 	pre, post, res        []float64
 	dpre, dpost, dres     []float64
 	outSS                 []float64 // per token, Σ dout² of the last PostBackward
-	xmax                  []float64 // per token, max |x| of the batch given to Pre
+	xin                   *float64  // first element of the x given to Pre (nil if empty)
 	tape                  []float64
 	dst, dx, df, dout, in []float64 // arguments of the running call
 	applyIn, applyOut     []float64
@@ -199,6 +198,10 @@ func (l *Layer) preRun(dst, x []float64, tokens int) error {
 	}
 	l.stage = stageEmpty
 	l.grow(tokens)
+	l.xin = nil
+	if len(x) > 0 {
+		l.xin = &x[0]
+	}
 	if !f64.CopyFinite(l.x, x) { // copy and check in one pass
 		l.tokens, l.chunks = 0, 0
 		return checkFinite("x", x)
@@ -222,9 +225,13 @@ func (l *Layer) preRun(dst, x []float64, tokens int) error {
 // branch output. It keeps a copy of f for PostBackward. dst may alias f, or
 // the x given to Pre (an in-place update of the residual stream).
 //
-// A NaN or an infinity in f, or an output that would overflow (finite X
-// and f whose mix exceeds the float64 range), is reported as an error
-// wrapping ErrNotFinite, with dst untouched; Post may then be called again. Post panics with ErrSequence if no Pre succeeded, and
+// A NaN or an infinity in f is reported as an error wrapping ErrNotFinite,
+// with dst untouched. So is an output that overflows (finite X and f whose
+// mix exceeds the float64 range; found by a scan of each range right after
+// it is written, while in cache): dst is then restored if it is the x given
+// to Pre (the in-place update of the streams), and otherwise holds the
+// output, ±Inf where it overflowed. Either way the Layer keeps its batch
+// and Post may be called again. Post panics with ErrSequence if no Pre succeeded, and
 // with ErrShape if the lengths do not match.
 func (l *Layer) Post(dst, f []float64) error {
 	l.enter("Post")
@@ -245,16 +252,17 @@ func (l *Layer) postRun(dst, f []float64) error {
 		return err
 	}
 	copy(l.f, f)
-	// Refuse, before writing anything, outputs that would overflow.
-	l.run(opBound)
-	for k := range l.chunks {
-		if err := l.errs[k]; err != nil {
-			return err
-		}
-	}
 	l.dst = dst
 	l.run(opWrite)
 	l.dst = nil
+	for k := range l.chunks {
+		if err := l.errs[k]; err != nil {
+			if len(dst) > 0 && &dst[0] == l.xin {
+				copy(dst, l.x) // the in-place update: restore the streams
+			}
+			return err
+		}
+	}
 	l.stage = stagePost
 	return nil
 }
@@ -382,7 +390,6 @@ func (l *Layer) grow(tokens int) {
 	l.dpost = grow(l.dpost, tokens*n)
 	l.dres = grow(l.dres, tokens*n*n)
 	l.outSS = grow(l.outSS, tokens)
-	l.xmax = grow(l.xmax, tokens)
 	l.tape = grow(l.tape, tokens*l.tapeLen)
 	l.chunks = min(l.maxChunks, (tokens+l.minTokens-1)/l.minTokens)
 	for len(l.workers) < l.chunks {
@@ -412,16 +419,25 @@ func (l *Layer) runChunk(k int) {
 	case opCoef:
 		l.errs[k] = l.coefChunk(k, lo, hi)
 	case opRead:
-		nc := l.n * l.c
 		for t := lo; t < hi; t++ {
 			l.readToken(t)
-			l.xmax[t] = maxAbs(l.x[t*nc : (t+1)*nc]) // still in cache
 		}
-	case opBound:
-		l.errs[k] = l.boundChunk(lo, hi)
+
 	case opWrite:
 		for t := lo; t < hi; t++ {
 			l.writeToken(t)
+		}
+		// An output may overflow although X and f are finite: one scan of
+		// the range, still in cache; only a failure looks token by token.
+		nc := l.n * l.c
+		l.errs[k] = nil
+		if !f64.AllFinite(l.dst[lo*nc : hi*nc]) {
+			for t := lo; t < hi; t++ {
+				if err := checkFinite("output", l.dst[t*nc:(t+1)*nc]); err != nil {
+					l.errs[k] = fmt.Errorf("hc: token %d: H_res·X + h_postᵀ·f overflows: %w", t, err)
+					break
+				}
+			}
 		}
 	case opWriteBack:
 		nc := l.n * l.c
@@ -485,57 +501,6 @@ func (l *Layer) coefChunk(k, lo, hi int) error {
 		}
 	}
 	return werr
-}
-
-// overflowBound is the bound on |H_res·X + h_postᵀ·f| below which Post
-// writes a token without looking further: half the float64 range, so that
-// the bound's own rounding cannot hide an overflow.
-const overflowBound = 0x1p1023
-
-// boundChunk checks that no output of tokens [lo, hi) overflows: from
-// max|x| and max|f|, |out_i| ≤ Σ_j |H_ij|·max|x| + |h_post,i|·max|f|;
-// a token whose bound is not below overflowBound is mixed into a scratch
-// row and checked exactly. It returns an error wrapping ErrNotFinite for
-// the first token whose output overflows.
-func (l *Layer) boundChunk(lo, hi int) error {
-	n, c, nn := l.n, l.c, l.n*l.n
-	var scratch []float64
-	for t := lo; t < hi; t++ {
-		fm, xm := maxAbs(l.f[t*c:(t+1)*c]), l.xmax[t]
-		safe := true
-		for i := range n {
-			b := math.Abs(l.post[t*n+i]) * fm
-			for _, h := range l.res[t*nn+i*n : t*nn+(i+1)*n] {
-				b += math.Abs(h) * xm
-			}
-			safe = safe && b < overflowBound
-		}
-		if safe {
-			continue
-		}
-		if scratch == nil {
-			scratch = make([]float64, n*c) // rare: outputs near the float64 range
-		}
-		writeMix(scratch, l.post[t*n:(t+1)*n], l.res[t*nn:(t+1)*nn], l.x[t*n*c:(t+1)*n*c], l.f[t*c:(t+1)*c])
-		if err := checkFinite("output", scratch); err != nil {
-			return fmt.Errorf("hc: token %d: H_res·X + h_postᵀ·f overflows: %w", t, err)
-		}
-	}
-	return nil
-}
-
-// maxAbs returns max |s_i| (NaN if s holds a NaN, 0 if s is empty).
-func maxAbs(s []float64) float64 {
-	var m0, m1 float64
-	i := 0
-	for ; i+1 < len(s); i += 2 {
-		m0 = max(m0, math.Abs(s[i]))
-		m1 = max(m1, math.Abs(s[i+1]))
-	}
-	if i < len(s) {
-		m0 = max(m0, math.Abs(s[i]))
-	}
-	return max(m0, m1)
 }
 
 // readToken writes token t's branch input h_pre·X.

@@ -41,9 +41,9 @@
 //	F'(din, df)              // the branch's backward, the caller's
 //	l.PreBackward(dx, din)   // dx += h_preᵀ·din + coefficient path; θ.Grad +=
 //
-// Invariants: NaN or ±Inf in x, f or a coefficient, or an output that
-// would overflow, is a returned error wrapping ErrNotFinite with the
-// destination untouched; streams of any finite magnitude are normalised
+// Invariants: NaN or ±Inf in x, f or a coefficient is a returned error
+// wrapping ErrNotFinite with the destination untouched, and so is an output
+// of Post that overflows (see Post for its destination); streams of any finite magnitude are normalised
 // without overflow (up to 1e300 the coefficients are those of the scaled
 // streams to 1e−12); wrong lengths panic with ErrShape; calls out of order
 // panic with ErrSequence; a Layer used by two goroutines at once, or two

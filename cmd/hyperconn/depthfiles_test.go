@@ -315,3 +315,27 @@ func TestDepthSizeFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestExactSizeFlags: "hyperconn exact" keeps every draw in memory, so
+// -trials and -depth, unbounded on their own, are refused together with n
+// when they would need more than maxExactMemory (exit 2, naming the size);
+// the defaults and the README's examples pass.
+func TestExactSizeFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"--trials", "1000000000"},
+		{"--depth", "100000000", "--n", "64"},
+		{"--trials", "200000", "--n", "2-64", "--families", "all"},
+	} {
+		st, _, stderr := runCLI(append([]string{"exact"}, args...)...)
+		if st != exitUsage || !strings.Contains(stderr, "would need") {
+			t.Errorf("exact %v: status %d, stderr:\n%s", args, st, stderr)
+		}
+	}
+	for _, n := range []string{"2-16", "2-64"} {
+		cfg := exactConfig{Trials: 32, Depth: 64, Families: familySlugs()}
+		cfg.Sizes, _ = parseInts("n", n, 2, 64)
+		if err := checkExactMemory(&cfg); err != nil {
+			t.Errorf("-n %s with the default -trials and -depth: %v", n, err)
+		}
+	}
+}

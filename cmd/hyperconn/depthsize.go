@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 
 	"github.com/hyperconn/hyperconn/hc"
@@ -42,6 +43,28 @@ func checkDepthMemory(cfg *depthConfig) error {
 	if total > maxDepthMemory {
 		return fmt.Errorf("the %d largest experiments, run at once (-jobs %d), would need %s, above the bound of %s: lower -jobs, -depths, -width or -batch",
 			min(cfg.Jobs, len(need)), cfg.Jobs, hc.FormatBytes(total), hc.FormatBytes(maxDepthMemory))
+	}
+	return nil
+}
+
+// maxExactMemory bounds what "hyperconn exact" may hold: 2 GB.
+const maxExactMemory = 2e9
+
+// checkExactMemory returns a usage error if the draws of "hyperconn
+// exact" would need more than maxExactMemory: every family and n keeps
+// -trials + -depth matrices of n² float64 for the whole run, and each
+// worker converts one family's trials to its element type.
+func checkExactMemory(cfg *exactConfig) error {
+	var all, biggest float64
+	for _, n := range cfg.Sizes {
+		nn := float64(n) * float64(n)
+		all += float64(len(cfg.Families)) * (float64(cfg.Trials) + float64(cfg.Depth)) * nn * 8
+		biggest = max(biggest, float64(cfg.Trials)*nn*8)
+	}
+	need := all + float64(runtime.GOMAXPROCS(0))*biggest
+	if need > maxExactMemory {
+		return fmt.Errorf("-trials %d and -depth %d with n up to %d would need %s for the draws, above the bound of %s",
+			cfg.Trials, cfg.Depth, slices.Max(cfg.Sizes), hc.FormatBytes(need), hc.FormatBytes(maxExactMemory))
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -171,10 +170,4 @@ func readAll(path string, limit int64) ([]byte, error) {
 		err = fmt.Errorf("%s: larger than %d bytes", path, limit)
 	}
 	return b, err
-}
-
-// sameBytes reports whether the file at path holds b.
-func sameBytes(path string, b []byte) bool {
-	old, err := os.ReadFile(path)
-	return err == nil && bytes.Equal(old, b)
 }

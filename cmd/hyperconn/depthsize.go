@@ -26,10 +26,14 @@ func checkDepthMemory(cfg *depthConfig) error {
 	var need []float64
 	for _, m := range cfg.Mixers {
 		for _, d := range cfg.Depths {
-			mc := net.Config{Mixer: m, N: cfg.N, Width: cfg.Width, Depth: d, Hidden: depthHidden, Float32: cfg.Float32}
+			n := cfg.N
+			if m == net.MixerResidual {
+				n = 1
+			}
+			mc := net.Config{Mixer: m, N: n, Width: cfg.Width, Depth: d, Hidden: depthHidden, Float32: cfg.Float32}
 			b, err := net.Footprint(mc, rows)
 			if err != nil {
-				return fmt.Errorf("-mixers %s -depths %d -width %d -n %d: %w", m, d, cfg.Width, cfg.N, err)
+				return fmt.Errorf("%s at depth %d, width %d, n = %d: %w", m, d, cfg.Width, n, err)
 			}
 			need = append(need, b)
 		}

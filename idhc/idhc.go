@@ -25,7 +25,7 @@ func NumParams(cfg Config) (int, error) {
 	if err := shell.Check(ErrConfig, cfg.N, cfg.C, cfg.Layer); err != nil {
 		return 0, err
 	}
-	return shell.HeadNumParams(cfg.N, cfg.C, 0), nil
+	return shell.NumParams("idhc", ErrConfig, cfg.N, cfg.C, 0, 0)
 }
 
 type frame = shell.Shell

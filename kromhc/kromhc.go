@@ -129,9 +129,9 @@ func NumParams(cfg Config) (int, error) {
 	}
 	k := logits(cfg.Factors)
 	if cfg.N == 1 {
-		return shell.HeadNumParams(1, cfg.C, 0), nil
+		return shell.NumParams("kromhc", ErrConfig, 1, cfg.C, 0, 0)
 	}
-	return shell.HeadNumParams(cfg.N, cfg.C, k) + 1 + k, nil
+	return shell.NumParams("kromhc", ErrConfig, cfg.N, cfg.C, float64(k), 1+float64(k))
 }
 
 type frame = shell.Shell

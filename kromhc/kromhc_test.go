@@ -203,6 +203,11 @@ func TestNumParams(t *testing.T) {
 				t.Fatal(err)
 			}
 			ml, err := mhclite.New(mhclite.PaperConfig(n, c, 0))
+			if errors.Is(err, hc.ErrTooLarge) { // n! logits: above hc.MaxParams at C = 1024, n = 8
+				t.Logf("C=%d n=%d: extra parameters per sub-layer: kromhc %d, mhc %d, mhclite refused: %v",
+					c, n, got, count(mh.Params()), err)
+				continue
+			}
 			if err != nil {
 				t.Fatal(err)
 			}

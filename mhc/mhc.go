@@ -26,9 +26,11 @@ type Config struct {
 	// Projection is how H̃_res is made doubly stochastic. The zero value is
 	// the paper's: Fixed, 20 Sinkhorn-Knopp sweeps, unrolled backward.
 	// birkhoff.Exact gives the exact projection with the implicit backward.
+	// Iterations ≤ MaxIterations and MaxIter ≤ MaxMaxIter.
 	Projection birkhoff.Options
 	// OffDiagonal is the init of b_res off its diagonal (the diagonal is 0);
-	// 0 means −8, the reference code's choice.
+	// 0 means −8, the reference code's choice. |OffDiagonal| ≤
+	// MaxOffDiagonal.
 	OffDiagonal float64
 	// Form is the map from H̃_res to H_res: the paper's Sinkhorn (the zero
 	// value) or DeepSeekV4 (see DeepSeekV4Config), which needs a Fixed
@@ -81,6 +83,9 @@ type Mixer struct {
 // New validates cfg and returns an mHC mixer with the reference code's init
 // (see Config).
 func New(cfg Config) (*Mixer, error) {
+	if _, err := NumParams(cfg); err != nil {
+		return nil, err
+	}
 	cfg, err := checked(cfg)
 	if err != nil {
 		return nil, err

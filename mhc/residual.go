@@ -63,7 +63,7 @@ func (w *worker) Residual(res []float64, c shell.Chunk) error {
 				}
 			}
 			if err != nil {
-				return fmt.Errorf("mhc: token %d: H̃_res: %w", t+k, err)
+				return shell.TokenError("mhc", t+k, "H̃_res", err)
 			}
 		}
 	}
@@ -80,7 +80,7 @@ func (w *worker) Residual(res []float64, c shell.Chunk) error {
 			st, err = w.ws.Project(h, z, m.cfg.Projection)
 		}
 		if err != nil {
-			return fmt.Errorf("mhc: token %d: H̃_res: %w", t, err)
+			return shell.TokenError("mhc", t, "H̃_res", err)
 		}
 		copy(c.Rec(t)[nn:2*nn], h)
 		if st.Deviation > worst { // as noteDeviation: a NaN is never noted

@@ -69,6 +69,9 @@ type Mixer struct {
 // New validates cfg and returns an mHC-lite mixer with the reference
 // code's init: the mixture starts at the identity permutation.
 func New(cfg Config) (*Mixer, error) {
+	if _, err := NumParams(cfg); err != nil {
+		return nil, err
+	}
 	cfg, err := checked(cfg)
 	if err != nil {
 		return nil, err

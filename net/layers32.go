@@ -133,18 +133,34 @@ func newRMSNorm32(a *arena32, prefix string, n *RMSNorm) *rmsNorm32 {
 	return &rmsNorm32{c: n.C, eps: n.Eps, gain: a.add(prefix+n.Gain.Name, &n.Gain)}
 }
 
-// invRMS returns 1/√(mean(x²) + ε) of one row.
-func (n *rmsNorm32) invRMS(x []float32) float32 {
-	return float32(1 / math.Sqrt(f32.SumSquares(x)/float64(n.c)+n.eps))
+// invRMS returns 1/√(mean(x²) + ε) of one row, and that factor in float64.
+// (The sum of float32 squares cannot overflow a float64.)
+func (n *rmsNorm32) invRMS(x []float32) (float32, float64) {
+	inv := 1 / math.Sqrt(f32.SumSquares(x)/float64(n.c)+n.eps)
+	return float32(inv), inv
 }
+
+// tiny32 is the factor below which rmsNorm32 works in float64: the square
+// of a float32 factor below 2^−60 (an RMS above 1.2e18) comes near
+// float32's underflow (2^−126), and the factor itself is subnormal above an
+// RMS of 2^126 ≈ 8.5e37.
+const tiny32 = 0x1p-60
 
 func (n *rmsNorm32) forward(dst, x []float32, rows int) {
 	if len(x) != rows*n.c || len(dst) != rows*n.c {
 		panic(ErrShape)
 	}
+	g := n.gain.Value
 	for r := range rows {
-		xr := x[r*n.c : (r+1)*n.c]
-		f32.MulScaled(dst[r*n.c:(r+1)*n.c], n.gain.Value, xr, n.invRMS(xr))
+		xr, dr := x[r*n.c:(r+1)*n.c], dst[r*n.c:(r+1)*n.c]
+		inv, inv64 := n.invRMS(xr)
+		if inv64 < tiny32 { // huge row: normalise in float64 before the gain
+			for j, v := range xr {
+				dr[j] = g[j] * float32(float64(v)*inv64)
+			}
+			continue
+		}
+		f32.MulScaled(dr, g, xr, inv)
 	}
 }
 
@@ -156,7 +172,23 @@ func (n *rmsNorm32) backward(dx, dy, x []float32, rows int) {
 	g, dg := n.gain.Value, n.gain.Grad
 	for r := range rows {
 		xr, dyr, dxr := x[r*n.c:(r+1)*n.c], dy[r*n.c:(r+1)*n.c], dx[r*n.c:(r+1)*n.c]
-		inv := n.invRMS(xr)
+		inv, inv64 := n.invRMS(xr)
+		if inv64 < tiny32 {
+			// Huge row: with x̂ = inv·x (float64, then rounded) and
+			// s = Σ g·dy·x̂, dx = inv·(g·dy − x̂·s/C).
+			var s float64
+			for j, v := range xr {
+				xh := float32(float64(v) * inv64)
+				s += float64(g[j] * dyr[j] * xh)
+				dg[j] += dyr[j] * xh
+			}
+			c := float32(s / float64(n.c))
+			for j, v := range xr {
+				xh := float32(float64(v) * inv64)
+				dxr[j] = float32(inv64 * float64(g[j]*dyr[j]-xh*c))
+			}
+			continue
+		}
 		s := f32.RMSGrad(dg, g, dyr, xr, inv) // Σ g·dy·x, and dg += dy·x·inv
 		c := inv * inv * float32(s/float64(n.c))
 		f32.RMSInputGrad(dxr, g, dyr, xr, inv, c)

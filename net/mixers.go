@@ -38,6 +38,37 @@ func MixerNames() []string {
 		MixerIDHC, MixerKromHC, MixerOrthoHC, MixerMHCV4}
 }
 
+// mixerKind is how the mixer of one name is configured, built and counted:
+// the one place that maps a name to its package, used by NewMixer and by
+// NumParams (so a size check can never disagree with what is built).
+type mixerKind struct {
+	build func(n, c, layer int) (hc.Mixer, error)
+	count func(n, c int) (int, error)
+}
+
+// kind returns the mixerKind of a mixer package from its preset, its New
+// and its NumParams (the count New itself checks first).
+func kind[C any, M hc.Mixer](preset func(n, c, layer int) C, build func(C) (M, error), count func(C) (int, error)) mixerKind {
+	return mixerKind{
+		build: func(n, c, layer int) (hc.Mixer, error) { return build(preset(n, c, layer)) },
+		count: func(n, c int) (int, error) { return count(preset(n, c, 0)) },
+	}
+}
+
+// mixerKinds holds every mixer of MixerNames but the residual.
+var mixerKinds = map[string]mixerKind{
+	MixerHC:       kind(hc.PaperConfig, hc.New, hc.NumParams),
+	MixerHCStatic: kind(func(n, c, layer int) hc.Config { return hc.Config{N: n, C: c, Layer: layer} }, hc.New, hc.NumParams),
+	MixerMHC:      kind(mhc.PaperConfig, mhc.New, mhc.NumParams),
+	MixerMHCExact: kind(mhc.ExactConfig, mhc.New, mhc.NumParams),
+	MixerMHCV4:    kind(mhc.DeepSeekV4Config, mhc.New, mhc.NumParams),
+	MixerMHCLite:  kind(mhclite.PaperConfig, mhclite.New, mhclite.NumParams),
+	MixerSHC:      kind(shc.PaperConfig, shc.New, shc.NumParams),
+	MixerIDHC:     kind(idhc.PaperConfig, idhc.New, idhc.NumParams),
+	MixerKromHC:   kind(kromhc.PaperConfig, kromhc.New, kromhc.NumParams),
+	MixerOrthoHC:  kind(orthohc.PaperConfig, orthohc.New, orthohc.NumParams),
+}
+
 // NewMixer returns the mixer called name for n streams of width c, with its
 // reference initialisation for the sub-layer of index layer (the HC family
 // reads stream layer mod n at init). The residual mixer ignores n: it always
@@ -50,40 +81,18 @@ func NewMixer(name string, n, c, layer int) (hc.Mixer, error) {
 	if c < 1 {
 		return nil, fmt.Errorf("net: mixer %q: C = %d, want C ≥ 1: %w", name, c, ErrConfig)
 	}
-	var (
-		m   hc.Mixer
-		err error
-	)
-	switch name {
-	case MixerResidual:
+	if name == MixerResidual {
 		return hc.Residual(c), nil
-	case MixerHC:
-		m, err = hc.New(hc.PaperConfig(n, c, layer))
-	case MixerHCStatic:
-		m, err = hc.New(hc.Config{N: n, C: c, Layer: layer})
-	case MixerMHC:
-		m, err = mhc.New(mhc.PaperConfig(n, c, layer))
-	case MixerMHCExact:
-		m, err = mhc.New(mhc.ExactConfig(n, c, layer))
-	case MixerMHCV4:
-		m, err = mhc.New(mhc.DeepSeekV4Config(n, c, layer))
-	case MixerMHCLite:
-		if n > MaxLiteN {
-			return nil, fmt.Errorf("net: mixer %q: N = %d > %d: mhclite mixes all n! permutations (%d at n = 8) and is refused above: %w",
-				name, n, MaxLiteN, 40320, ErrConfig)
-		}
-		m, err = mhclite.New(mhclite.PaperConfig(n, c, layer))
-	case MixerSHC:
-		m, err = shc.New(shc.PaperConfig(n, c, layer))
-	case MixerIDHC:
-		m, err = idhc.New(idhc.PaperConfig(n, c, layer))
-	case MixerKromHC:
-		m, err = kromhc.New(kromhc.PaperConfig(n, c, layer))
-	case MixerOrthoHC:
-		m, err = orthohc.New(orthohc.PaperConfig(n, c, layer))
-	default:
+	}
+	if name == MixerMHCLite && n > MaxLiteN {
+		return nil, fmt.Errorf("net: mixer %q: N = %d > %d: mhclite mixes all n! permutations (%d at n = 8) and is refused above: %w",
+			name, n, MaxLiteN, 40320, ErrConfig)
+	}
+	k, ok := mixerKinds[name]
+	if !ok {
 		return nil, fmt.Errorf("net: Mixer %q unknown, want one of %q: %w", name, MixerNames(), ErrConfig)
 	}
+	m, err := k.build(n, c, layer)
 	if err != nil {
 		return nil, fmt.Errorf("net: mixer %q at layer %d: %w: %w", name, layer, ErrConfig, err)
 	}

@@ -189,8 +189,13 @@ type workspace struct {
 // NewModel validates cfg and returns a Model with freshly initialised
 // weights: Glorot-uniform Linears drawn in a fixed order from PCG(Seed, 0),
 // unit norm gains, and each mixer's reference initialisation. A bad field
-// gives an error wrapping ErrConfig that names it.
+// gives an error wrapping ErrConfig that names it; a model above
+// MaxParams values is refused, before anything is allocated, with an error
+// that also wraps hc.ErrTooLarge and names the memory it would need.
 func NewModel(cfg Config) (*Model, error) {
+	if _, err := NumParams(cfg); err != nil {
+		return nil, err
+	}
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err

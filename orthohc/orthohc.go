@@ -35,9 +35,9 @@ func NumParams(cfg Config) (int, error) {
 	}
 	k := spectral.SkewLen(cfg.N)
 	if k == 0 {
-		return shell.HeadNumParams(cfg.N, cfg.C, 0), nil
+		return shell.NumParams("orthohc", ErrConfig, cfg.N, cfg.C, 0, 0)
 	}
-	return shell.HeadNumParams(cfg.N, cfg.C, k) + 1 + k, nil
+	return shell.NumParams("orthohc", ErrConfig, cfg.N, cfg.C, float64(k), 1+float64(k))
 }
 
 type frame = shell.Shell

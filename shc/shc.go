@@ -99,6 +99,9 @@ type Mixer struct {
 // New validates cfg and returns an sHC mixer in cfg.Form with its
 // reference init (see Config).
 func New(cfg Config) (*Mixer, error) {
+	if _, err := NumParams(cfg); err != nil {
+		return nil, err
+	}
 	cfg, err := checked(cfg)
 	if err != nil {
 		return nil, err

@@ -106,6 +106,9 @@ type depthEnv struct {
 	// afterRun, if set, is called by a worker after a finished experiment
 	// has been saved.
 	afterRun func(rec depthRecord)
+	// start is when the command started: temporary files older than it
+	// are left by an interrupted run.
+	start time.Time
 }
 
 // runDepth is the "depth" command: it stops on SIGINT or SIGTERM; a
@@ -115,7 +118,8 @@ func runDepth(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	context.AfterFunc(ctx, stop) // restore the default action for a second signal
-	return runDepthEnv(args, stdout, stderr, depthEnv{ctx: ctx, terminal: isTerminal(stderr), statusEvery: 15 * time.Second})
+	return runDepthEnv(args, stdout, stderr, depthEnv{ctx: ctx, terminal: isTerminal(stderr), statusEvery: 15 * time.Second,
+		start: time.Now()})
 }
 
 // isTerminal reports whether w is a character device (a terminal).
@@ -197,6 +201,9 @@ func parseDepthFlags(args []string, stdout, stderr io.Writer) (cfg depthConfig, 
 	bad(*heatmapL < 0, "-heatmap-layer %d: want at least 0", *heatmapL)
 	bad(*every < 0, "-diag-every %d: want at least 0", *every)
 	bad(*out == "", "-out: want a directory")
+	if first == nil {
+		note(checkDepthMemory(&cfg))
+	}
 	if first != nil {
 		return cfg, usageError(fs, depthSynopsis, stderr, first), true
 	}
@@ -249,6 +256,10 @@ func runDepthEnv(args []string, stdout, stderr io.Writer, env depthEnv) int {
 		fmt.Fprintf(stderr, "hyperconn depth: %v\n", err)
 		return exitFailure
 	}
+	// First of all, before anything is written: a killed run's leftovers.
+	if k := removeStaleTemps(cfg.out, env.start); k > 0 {
+		fmt.Fprintf(stderr, "hyperconn depth: removed %d temporary files left by an interrupted run\n", k)
+	}
 	train, test, err := loadMNIST()
 	if err != nil {
 		return fail(err)
@@ -264,21 +275,52 @@ func runDepthEnv(args []string, stdout, stderr io.Writer, env depthEnv) int {
 	}
 	runs := make([]*depthRun, len(jobs))
 	var pending []int
+	resumed := 0
 	for i, j := range jobs {
 		if cfg.resume {
-			if r, ok := loadRun(cfg.out, j.key); ok {
+			r, ok, reason := loadRun(cfg.out, j.key)
+			if ok {
 				runs[i] = r
+				resumed++
 				continue
+			}
+			if reason != "" {
+				fmt.Fprintf(stderr, "hyperconn depth: -resume: not reusing %s\n", reason)
 			}
 		}
 		pending = append(pending, i)
 	}
 	if cfg.resume {
 		fmt.Fprintf(stderr, "hyperconn depth: -resume: %d of %d experiments already done in %s\n",
-			len(jobs)-len(pending), len(jobs), cfg.out)
+			resumed, len(jobs), cfg.out)
 	}
 
-	sweepErr := sweep(env, &cfg, train, test, jobs, pending, runs, stderr)
+	// results.json and .csv must never list a record whose run file says
+	// otherwise: before any run file is replaced they list the reused runs
+	// only, with complete: false, and after each saved run the runs saved
+	// so far (see depthfiles.go).
+	var mu sync.Mutex
+	publish := func(complete bool) (*depthDoc, error) {
+		var finished []*depthRun
+		for _, r := range runs {
+			if r != nil {
+				finished = append(finished, r)
+			}
+		}
+		doc := depthDocument(&cfg, finished, complete)
+		return doc, writeDepthResults(cfg.out, doc)
+	}
+	if _, err := publish(false); err != nil {
+		return fail(err)
+	}
+	saved := func(i int, r *depthRun) error {
+		mu.Lock()
+		defer mu.Unlock()
+		runs[i] = r
+		_, err := publish(false)
+		return err
+	}
+	sweepErr := sweep(env, &cfg, train, test, jobs, pending, saved, stderr)
 	var finished []*depthRun
 	for _, r := range runs {
 		if r != nil {
@@ -286,17 +328,19 @@ func runDepthEnv(args []string, stdout, stderr io.Writer, env depthEnv) int {
 		}
 	}
 	complete := len(finished) == len(jobs)
-	doc := depthDocument(&cfg, finished, complete)
-	if err := writeDepthResults(cfg.out, doc); err != nil {
-		return fail(err)
-	}
 	if sweepErr != nil {
+		// The first failure first; the results of the runs saved before it
+		// stay listed with complete: false.
 		return fail(sweepErr)
 	}
 	if complete {
 		if err := writeDepthPlots(cfg.out, &cfg, finished); err != nil {
 			return fail(err)
 		}
+	}
+	doc, err := publish(complete)
+	if err != nil {
+		return fail(err)
 	}
 	if cfg.asJSON {
 		b, err := marshalIndent(doc)

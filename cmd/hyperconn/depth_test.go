@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // dsAmaxTol is how far from 1 the composite Amax of a product of exactly
@@ -56,7 +57,7 @@ func runDepthInEnv(t *testing.T, args []string, cancelAt func(cancel context.Can
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var steps, runs atomic.Int64
-	env := depthEnv{ctx: ctx,
+	env := depthEnv{ctx: ctx, start: time.Now(),
 		afterStep: func(mixer string, depth, step int) {
 			steps.Add(1)
 			if cancelAt != nil {

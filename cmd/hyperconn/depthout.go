@@ -8,8 +8,6 @@ import (
 	"io"
 	"path/filepath"
 	"text/tabwriter"
-
-	"github.com/hyperconn/hyperconn/internal/plotting"
 )
 
 // depthDoc is the document of results.json (and of -json).
@@ -73,14 +71,11 @@ func marshalIndent(v any) ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-// writeDepthResults writes results.json and results.csv into dir, each
-// atomically.
+// writeDepthResults writes results.csv and then results.json into dir,
+// each atomically.
 func writeDepthResults(dir string, doc *depthDoc) error {
 	b, err := marshalIndent(doc)
 	if err != nil {
-		return err
-	}
-	if err := plotting.WriteFile(filepath.Join(dir, "results.json"), bytes.NewReader(b)); err != nil {
 		return err
 	}
 	var buf bytes.Buffer
@@ -100,7 +95,13 @@ func writeDepthResults(dir string, doc *depthDoc) error {
 	if err := w.Error(); err != nil {
 		return err
 	}
-	return plotting.WriteFile(filepath.Join(dir, "results.csv"), &buf)
+	// The CSV first: while the two disagree (a kill between the writes),
+	// the CSV lists the newer runs, each as saved in its run file, and the
+	// JSON says whether the set is complete.
+	if err := writeAtomic(filepath.Join(dir, "results.csv"), buf.Bytes()); err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(dir, "results.json"), b)
 }
 
 // writeDepthTable prints the summary table of doc's records.

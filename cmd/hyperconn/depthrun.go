@@ -6,14 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"time"
 
-	"github.com/hyperconn/hyperconn/internal/plotting"
 	"github.com/hyperconn/hyperconn/net"
 )
 
@@ -237,6 +236,10 @@ type depthRun struct {
 	Loss     []num       `json:"loss"`
 	GradNorm []num       `json:"grad_norm"` // global, before clipping
 	Layers   depthLayers `json:"layers"`
+	// StepLogSHA256 is the SHA-256 of the step log's bytes, and SHA256 that
+	// of this run file's content with SHA256 empty (see encodeRun).
+	StepLogSHA256 string `json:"step_log_sha256"`
+	SHA256        string `json:"sha256"`
 	// log is the training's step log, written by saveRun; a loaded run
 	// does not have it.
 	log []net.StepLog
@@ -419,30 +422,52 @@ func saveRun(dir string, r *depthRun) error {
 	for _, s := range r.log {
 		fmt.Fprintf(&csv, "%d,%s,%s,%s,%s\n", s.Step, num(s.Loss), num(s.Accuracy), num(s.GradNorm), num(s.LR))
 	}
-	if err := plotting.WriteFile(filepath.Join(dir, r.Record.StepLog), &csv); err != nil {
-		return err
-	}
-	b, err := json.MarshalIndent(r, "", " ")
+	r.StepLogSHA256 = sha256Hex(csv.Bytes())
+	b, err := encodeRun(r)
 	if err != nil {
 		return err
 	}
-	return plotting.WriteFile(filepath.Join(dir, runsDir, r.Key.name()+".json"), bytes.NewReader(append(b, '\n')))
+	// The log first: a run file is only valid with the log it names.
+	if err := writeAtomic(filepath.Join(dir, r.Record.StepLog), csv.Bytes()); err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(dir, runsDir, r.Key.name()+".json"), b)
 }
 
+// maxRunFile bounds what loadRun reads of a run or step-log file: far above
+// any real one (a run of 10⁶ steps logs ≈ 60 MB).
+const maxRunFile = 1 << 30
+
 // loadRun returns the saved run of key under dir if there is one whose key
-// equals key and whose step log exists; a missing, unreadable or stale run
-// file means the experiment must run again.
-func loadRun(dir string, key depthKey) (*depthRun, bool) {
-	b, err := os.ReadFile(filepath.Join(dir, runsDir, key.name()+".json"))
+// equals key and whose checksums (its own and its step log's) match. A
+// missing or stale run file means the experiment must run again (ok false,
+// reason ""); one that is unreadable, edited or corrupt too, and reason
+// says why.
+func loadRun(dir string, key depthKey) (r *depthRun, ok bool, reason string) {
+	path := filepath.Join(dir, runsDir, key.name()+".json")
+	b, err := readAll(path, maxRunFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, ""
+	}
 	if err != nil {
-		return nil, false
+		return nil, false, err.Error()
 	}
-	var r depthRun
-	if err := json.Unmarshal(b, &r); err != nil || r.Key != key || len(r.Layers.Res) != key.Depth {
-		return nil, false
+	r = new(depthRun)
+	if err := json.Unmarshal(b, r); err != nil {
+		return nil, false, fmt.Sprintf("%s: %v", path, err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, r.Record.StepLog)); err != nil {
-		return nil, false
+	if r.Key != key {
+		return nil, false, "" // another experiment's: stale
 	}
-	return &r, true
+	log, err := readAll(filepath.Join(dir, r.Record.StepLog), maxRunFile)
+	if err != nil {
+		return nil, false, fmt.Sprintf("%s: step log: %v", path, err)
+	}
+	if err := checkRun(r, log); err != nil {
+		return nil, false, fmt.Sprintf("%s: %v", path, err)
+	}
+	if len(r.Layers.Res) != key.Depth {
+		return nil, false, fmt.Sprintf("%s: %d layers, want %d", path, len(r.Layers.Res), key.Depth)
+	}
+	return r, true, ""
 }

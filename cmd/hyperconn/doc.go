@@ -10,7 +10,9 @@
 // Every command follows the same conventions: "-h" prints its usage on
 // stdout and exits 0; an unknown flag, a bad value or a stray argument prints
 // one line naming the problem, then the usage, on stderr and exits 2 before
-// anything is written; a failure while running exits 1. Output files are
+// anything is written — so do flags that are each within bounds but would
+// together need too much memory (the message says how much); a failure
+// while running exits 1. Output files are
 // written atomically (a temporary file in the same directory, then a rename),
 // so an interrupted run never leaves a half-written file.
 //
@@ -133,8 +135,13 @@
 // drawn, and the command exits 1. With -resume an experiment whose run file
 // exists and whose key — mixer, depth, n, C, steps, batch, learning rates,
 // warmup, weight decay, seed, training and test sizes, the diagnostic
-// settings (-diag-every included) and a format version — equals the current one is loaded instead
-// of run; any changed hyperparameter runs it again.
+// settings (-diag-every included) and a format version — equals the
+// current one is loaded instead of run; any changed hyperparameter runs it
+// again, and so does a run file or step log whose SHA-256 (kept in the run
+// file) does not match. Even a SIGKILL or a full disk leaves results.json
+// and results.csv listing only runs whose run files hold those very records
+// (complete: false until the end; see depthfiles.go), and the next run
+// removes the temporary files of a killed one.
 //
 // The defaults (every mixer at depths 8, 16, 32, C = 32, n = 4, 300 steps
 // of 64 images) took 1m38s on two idle cores with the seven mixers before

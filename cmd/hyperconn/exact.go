@@ -103,6 +103,9 @@ func runExact(args []string, stdout, stderr io.Writer) int {
 		cfg.driftN, err = driftSize(cfg.Sizes, *plotN)
 		check(err)
 	}
+	if parseErr == nil {
+		check(checkExactMemory(&cfg))
+	}
 	if parseErr == nil && countRows(&cfg) == 0 {
 		check(errors.New("the selection has no rows (mhclite needs n ≤ 8, kromhc n without a prime factor > 8, no-matching n ≥ 3)"))
 	}

@@ -117,6 +117,7 @@ func Run(t *testing.T, c Case) {
 			t.Run("finite-differences", s.finiteDifferences)
 			t.Run("nonfinite", s.nonfinite)
 			t.Run("far", s.far)
+			t.Run("huge", s.huge)
 			t.Run("allocs", s.allocs)
 		})
 	}

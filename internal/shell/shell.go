@@ -28,6 +28,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/hyperconn/hyperconn/birkhoff"
 	"github.com/hyperconn/hyperconn/hc"
 	"github.com/hyperconn/hyperconn/internal/head"
 	"github.com/hyperconn/hyperconn/spectral"
@@ -133,17 +134,31 @@ func (s *Shell) SetFloat32Storage(p *hc.Param, value, grad []float32) error {
 	return s.head.SetFloat32Storage(p, value, grad)
 }
 
-// HeadNumParams is the number of learnable values of the head of n streams
-// of width c with k raw residual logits: Φ ((2n+k)·nC), the two gates and
-// b_pre, b_post (n each). The NumParams of every coefficient-head mixer is
-// this plus its map's parameters.
-func HeadNumParams(n, c, k int) int { return (2*n+k)*n*c + 2 + 2*n }
+// NumParams is the NumParams of every coefficient-head mixer: the head's
+// learnable values for n streams of width c with k raw residual logits per
+// token — Φ ((2n+k)·nC), the two gates and b_pre, b_post (n each),
+// head.NumParams — plus extra, the values of the mixer's own map. Sizes are
+// counted in float64, so no product overflows. n above hc.MaxN or a count
+// above hc.MaxParams gives an error wrapping hc.ErrTooLarge and errConfig,
+// whose message starts with pkg and names the memory it would take. The
+// mixers' New call it before they allocate.
+func NumParams(pkg string, errConfig error, n, c int, k, extra float64) (int, error) {
+	if err := hc.CheckN(pkg, n); err != nil {
+		return 0, fmt.Errorf("%w: %w", err, errConfig)
+	}
+	count := head.NumParams(float64(n), float64(c), k) + extra
+	if err := hc.CheckParams(pkg, count); err != nil {
+		return 0, fmt.Errorf("%w: %w", err, errConfig)
+	}
+	return int(count), nil
+}
 
 // TokenError is a Residual's error for token t of its chunk,
 // "pkg: token t: what: err", wrapping hc.ErrNotFinite as well when err
-// reports a NaN or an infinity (spectral.ErrNonFinite).
+// reports a NaN or an infinity (spectral.ErrNonFinite or
+// birkhoff.ErrNonFinite).
 func TokenError(pkg string, t int, what string, err error) error {
-	if errors.Is(err, spectral.ErrNonFinite) {
+	if errors.Is(err, spectral.ErrNonFinite) || errors.Is(err, birkhoff.ErrNonFinite) {
 		return fmt.Errorf("%s: token %d: %s: %w: %w", pkg, t, what, hc.ErrNotFinite, err)
 	}
 	return fmt.Errorf("%s: token %d: %s: %w", pkg, t, what, err)

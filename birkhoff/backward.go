@@ -10,7 +10,11 @@ import "math"
 // the implicit gradient of the exact projection, obtained by differentiating
 // the optimality conditions (one n×n Cholesky solve, O(n³)): exact for
 // Exact's result, and off by the order of the tolerance for Tolerance's.
-// The implicit gradient has zero row and column sums.
+// The implicit gradient has zero row and column sums. It is finite and true
+// also when the result's support is disconnected (entries underflowed to 0
+// near a permutation or a block matrix; Stats.Components > 1): each
+// component is solved with its own gauge, and the gradient through entries
+// outside the support is zero.
 //
 // Backward panics with ErrShape on mismatched lengths, and if no projection
 // has been made.
@@ -86,13 +90,30 @@ func unroll(gr, hist []float64, steps, n int, t []float64) {
 // for the upstream gradient g (dst may be g):
 //
 //	A = P∘G, a = A1, b = Aᵀ1,
-//	(I − PᵀP + 11ᵀ/n)·y = b − Pᵀa, x = a − P·y,
+//	(I − PᵀP + Π)·y = b − Pᵀa, x = a − P·y,
 //	∂L/∂Z = P∘(G − x1ᵀ − 1yᵀ).
 //
-// The system matrix is symmetric positive definite when P's support is
-// connected (always, for P = exp-scaled finite logits).
-func implicit[F Float](dst, p, g []float64, n int, w *Workspace[F]) {
-	a, b, y := w.a, w.b, w.y
+// I − PᵀP is singular: its null space holds the indicator of the columns of
+// each connected component of P's support (a constant added to x on the
+// component's rows and taken from y on its columns changes nothing on the
+// support, and P is zero off it). Π fixes that gauge: it is Σ_k 1_k1_kᵀ/|k|
+// over the column sets of the components, which makes the system symmetric
+// positive definite and adds nothing to the right-hand side, which is
+// orthogonal to every 1_k. With a connected support Π = 11ᵀ/n. The gradient
+// P∘(G − x1ᵀ − 1yᵀ) is the same for every solution of the singular system,
+// so it is the true gradient whatever the number of components.
+//
+// Entries at or below supportTol(Deviation(p)) are taken as outside the
+// support: coupling that weak is below what the system resolves in floating
+// point (it made Cholesky fail), and ignoring it moves the gradient by
+// the order of the threshold. Should the factorisation still fail, the
+// threshold grows until it succeeds; at the last, infinite, threshold every
+// column is its own component and the matrix is 2I − PᵀP, positive definite
+// for any p of spectral norm below √2 (a doubly stochastic p has norm 1).
+// If even that fails, p is far from doubly stochastic and dst is filled with
+// NaN. It reports the number of support components used.
+func implicit[F Float](dst, p, g []float64, n int, w *Workspace[F]) int {
+	a, b, y, r := w.a, w.b, w.y, w.step
 	for i := range a {
 		a[i], b[i] = 0, 0
 	}
@@ -103,37 +124,37 @@ func implicit[F Float](dst, p, g []float64, n int, w *Workspace[F]) {
 			b[j] += v
 		}
 	}
-	// h = I − PᵀP + 11ᵀ/n (lower triangle), PᵀP accumulated row by row;
-	// y = b − Pᵀa.
-	h := w.h
-	inv := 1 / float64(n)
-	for r := 0; r < n; r++ {
-		for c := 0; c < r; c++ {
-			h[r*n+c] = inv
-		}
-		h[r*n+r] = 1 + inv
-		y[r] = b[r]
-	}
+	// r = b − Pᵀa.
+	copy(r, b)
 	for i := 0; i < n; i++ {
-		row := p[i*n : i*n+n]
 		ai := a[i]
-		for r, pr := range row {
-			y[r] -= pr * ai
-			hr := h[r*n : r*n+r+1]
-			for c, pc := range row[:r+1] {
-				hr[c] -= pr * pc
+		for j, pv := range p[i*n : i*n+n] {
+			r[j] -= pv * ai
+		}
+	}
+	h, uf := w.h, w.uf
+	tol := supportTol(Deviation(p, n))
+	var comps int
+	for {
+		comps = support(p, n, tol, uf)
+		implicitSystem(h, p, n, uf)
+		if cholesky(h, n, n) {
+			break
+		}
+		if math.IsInf(tol, 1) {
+			// Even 2I − PᵀP is not positive definite: p is far from doubly
+			// stochastic (BackwardAt's precondition), and no gradient of the
+			// projection is defined at it.
+			for i := range dst {
+				dst[i] = math.NaN()
 			}
+			return comps
+		}
+		if tol *= 1e3; tol >= 1 {
+			tol = math.Inf(1)
 		}
 	}
-	if !cholesky(h, n, n) {
-		// Not numerically positive definite (a disconnected support after
-		// underflow): the gradient is undefined; report NaN rather than a
-		// silently wrong number.
-		for i := range dst {
-			dst[i] = math.NaN()
-		}
-		return
-	}
+	copy(y, r)
 	cholSolve(h, y, n, n)
 	x := w.x
 	for i := 0; i < n; i++ {
@@ -146,6 +167,33 @@ func implicit[F Float](dst, p, g []float64, n int, w *Workspace[F]) {
 	for i := 0; i < n; i++ {
 		for j := 0; j < n; j++ {
 			dst[i*n+j] = p[i*n+j] * (g[i*n+j] - x[i] - y[j])
+		}
+	}
+	return comps
+}
+
+// implicitSystem writes into the lower triangle of h the matrix
+// I − PᵀP + Σ_k 1_k1_kᵀ/|k|, the components k as labelled by support in uf.
+// PᵀP is accumulated row by row.
+func implicitSystem(h, p []float64, n int, uf []int) {
+	lab, size := uf[n:2*n], uf[2*n:4*n]
+	for r := 0; r < n; r++ {
+		inv := 1 / float64(size[lab[r]])
+		for c := 0; c < r; c++ {
+			h[r*n+c] = 0
+			if lab[c] == lab[r] {
+				h[r*n+c] = inv
+			}
+		}
+		h[r*n+r] = 1 + inv
+	}
+	for i := 0; i < n; i++ {
+		row := p[i*n : i*n+n]
+		for r, pr := range row {
+			hr := h[r*n : r*n+r+1]
+			for c, pc := range row[:r+1] {
+				hr[c] -= pr * pc
+			}
 		}
 	}
 }

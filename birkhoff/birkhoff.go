@@ -64,7 +64,22 @@ type Stats struct {
 	// Converged reports Deviation ≤ Tol, or ≤ the element type's floor when
 	// Tol is 0.
 	Converged bool
+	// Components is the number of connected components of the result's
+	// support: the bipartite graph on its n rows and n columns with an edge
+	// (i, j) where entry (i, j) exceeds max(Deviation, 1e-12). An entry no
+	// larger than the marginal error is not resolved by the result. 1 means
+	// the support is connected; above 1 the result is, up to permutations of
+	// rows and columns, block diagonal (the entries between the blocks
+	// underflowed or are negligible), as when the logits are near a
+	// permutation or a block matrix. Exact's implicit backward then
+	// differentiates each block on its own, which is the true gradient; see
+	// Workspace.Backward.
+	Components int
 }
+
+// Disconnected reports whether the result's support has more than one
+// connected component (see Stats.Components).
+func (s Stats) Disconnected() bool { return s.Components > 1 }
 
 const (
 	// DefaultIterations is the number of sweeps of Fixed when

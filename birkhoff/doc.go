@@ -33,8 +33,11 @@
 //     stochastic matrix (no perfect matching on their large entries).
 //
 // Every call returns Stats, the certificate: iterations taken, the result's
-// max |row or column sum − 1|, and whether that meets the tolerance. Nothing
-// hides an approximation: Fixed reports its real column error.
+// max |row or column sum − 1|, whether that meets the tolerance, and the
+// number of connected components of the result's support (above 1 when
+// entries have underflowed and the result is block diagonal up to
+// permutations, as near a permutation matrix). Nothing hides an
+// approximation: Fixed reports its real column error.
 //
 // When the logit range exceeds MaxScalingRange, exp would underflow, and the
 // projection runs in the log domain instead (log-sum-exp normalisations; the
@@ -47,10 +50,15 @@
 // O(Iterations·n²). For Exact it differentiates the optimality conditions:
 //
 //	A = P∘G, a = A1, b = Aᵀ1,
-//	(I − PᵀP + 11ᵀ/n)·y = b − Pᵀa,  x = a − P·y,
+//	(I − PᵀP + Π)·y = b − Pᵀa,  x = a − P·y,
 //	∂L/∂Z = P∘(G − x·1ᵀ − 1·yᵀ),
 //
-// one O(n³) Cholesky solve; its rows and columns sum to zero. Near the
+// one O(n³) Cholesky solve; its rows and columns sum to zero. I − PᵀP is
+// singular, once for every connected component of P's support; Π = Σ_k
+// 1_k·1_kᵀ/|k| over the components' column sets (11ᵀ/n for a connected
+// support) fixes each component's free constant, which cancels in
+// P∘(G − x·1ᵀ − 1·yᵀ): the result is the true gradient, finite and unique,
+// also when the support has fallen apart (Stats.Components > 1). Near the
 // identity (the mixers' init), the 20-sweep gradient differs from the true
 // gradient of the projection by about 100%.
 //

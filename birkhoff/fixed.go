@@ -79,7 +79,8 @@ func (w *Workspace[F]) ProjectFixed(dst []F, rec []float64, logits []F, sweeps i
 			dst[i] = F(v)
 		}
 		dev := Deviation(dst, n)
-		return Stats{Iterations: sweeps, Deviation: dev, Converged: dev <= tol}, nil
+		comps := support(dst, n, supportTol(dev), w.uf)
+		return Stats{Iterations: sweeps, Deviation: dev, Converged: dev <= tol, Components: comps}, nil
 	}
 	var dev float64
 	if d, ok := any(dst).([]float64); ok && n == 4 {
@@ -100,7 +101,8 @@ func (w *Workspace[F]) ProjectFixed(dst []F, rec []float64, logits []F, sweeps i
 		}
 		dev = Deviation(dst, n)
 	}
-	return Stats{Iterations: sweeps, Deviation: dev, Converged: dev <= tol}, nil
+	comps := support(dst, n, supportTol(dev), w.uf)
+	return Stats{Iterations: sweeps, Deviation: dev, Converged: dev <= tol, Components: comps}, nil
 }
 
 // BackwardFixed writes into dst the gradient ∂L/∂logits of the projection

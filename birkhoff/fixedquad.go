@@ -81,7 +81,9 @@ func projectQuad(st *[4]Stats, dst, rec, logits [4][]float64, sweeps int) {
 			p[e] = a[4*e+l]
 		}
 		dev := deviation4(p)
-		st[l] = Stats{Iterations: sweeps, Deviation: dev, Converged: dev <= tol}
+		var uf [16]int
+		comps := support(p[:], 4, supportTol(dev), uf[:])
+		st[l] = Stats{Iterations: sweeps, Deviation: dev, Converged: dev <= tol, Components: comps}
 	}
 }
 

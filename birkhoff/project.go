@@ -38,6 +38,7 @@ type Workspace[F Float] struct {
 	h                                []float64 // n×n system matrix
 	a, b, x, y                       []float64
 	g                                []float64 // upstream gradient in float64
+	uf                               []int     // support components: 4n
 }
 
 // NewWorkspace returns a workspace for n×n projections. It panics with
@@ -57,6 +58,7 @@ func NewWorkspace[F Float](n int) *Workspace[F] {
 		*s, buf = buf[:n], buf[n:]
 	}
 	w.g = make([]float64, nn)
+	w.uf = make([]int, 4*n)
 	return w
 }
 
@@ -119,7 +121,8 @@ func (w *Workspace[F]) Project(dst, logits []F, opt Options) (Stats, error) {
 		dst[i] = F(v)
 	}
 	dev := Deviation(dst, n)
-	return Stats{Iterations: iters, Deviation: dev, Converged: dev <= tol}, nil
+	comps := support(dst, n, supportTol(dev), w.uf)
+	return Stats{Iterations: iters, Deviation: dev, Converged: dev <= tol, Components: comps}, nil
 }
 
 // scan returns the least and the largest logit, or an error wrapping

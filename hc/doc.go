@@ -42,8 +42,19 @@
 //	l.PreBackward(dx, din)   // dx += h_preᵀ·din + coefficient path; θ.Grad +=
 //
 // Invariants: NaN or ±Inf in x, f or a coefficient is a returned error
-// wrapping ErrNotFinite with the destination untouched; wrong lengths panic
-// with ErrShape; calls out of order panic with ErrSequence. After a warm-up
+// wrapping ErrNotFinite with the destination untouched, and so is an output
+// of Post that overflows (see Post for its destination); streams of any finite magnitude are normalised
+// without overflow (up to 1e300 the coefficients are those of the scaled
+// streams to 1e−12); wrong lengths panic with ErrShape; calls out of order
+// panic with ErrSequence; a Layer used by two goroutines at once, or two
+// Layers adding gradients into one shared mixer at once, panic with
+// ErrConcurrent (see Layer). The backward passes do not check their
+// inputs: a NaN or an infinity in dout or din flows into dx and the
+// parameter gradients, as it does in any autodiff framework; check the
+// gradients before an update (net's Trainer stops on a non-finite global
+// gradient norm). Sizes are bounded: NumParams (and each mixer package's)
+// refuses more than MaxParams parameter values or more than MaxN streams,
+// with an error wrapping ErrTooLarge that names the memory needed. After a warm-up
 // call at the largest batch size, no call allocates. A batch is cut into at
 // most DefaultChunks contiguous token ranges of at least MinChunkTokens
 // tokens (see Layer.SetChunks), each

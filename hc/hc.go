@@ -2,7 +2,6 @@ package hc
 
 import (
 	"errors"
-	"fmt"
 	"math"
 )
 
@@ -62,18 +61,15 @@ type HC struct {
 var _ Mixer = (*HC)(nil)
 
 // New returns the HC mixer described by cfg, at its initial values. It
-// returns an error wrapping ErrConfig if N < 0, C < 1 or Layer < 0.
+// returns an error wrapping ErrConfig if N < 0, C < 1 or Layer < 0, and
+// also ErrTooLarge if N > MaxN or the parameters would exceed MaxParams
+// (see NumParams), before allocating anything.
 func New(cfg Config) (*HC, error) {
+	if _, err := NumParams(cfg); err != nil {
+		return nil, err
+	}
 	if cfg.N == 0 {
 		cfg.N = DefaultN
-	}
-	switch {
-	case cfg.N < 1:
-		return nil, fmt.Errorf("hc: n = %d, want n ≥ 1: %w", cfg.N, ErrConfig)
-	case cfg.C < 1:
-		return nil, fmt.Errorf("hc: C = %d, want C ≥ 1: %w", cfg.C, ErrConfig)
-	case cfg.Layer < 0:
-		return nil, fmt.Errorf("hc: layer = %d, want layer ≥ 0: %w", cfg.Layer, ErrConfig)
 	}
 	n, c := cfg.N, cfg.C
 	h := &HC{cfg: cfg, n: n, c: c, dynamic: cfg.Dynamic, applyTanh: cfg.Dynamic && !cfg.NoTanh}

@@ -1,9 +1,10 @@
 package hc
 
 import (
-	"math"
+	"fmt"
 
 	"github.com/hyperconn/hyperconn/internal/f64"
+	"github.com/hyperconn/hyperconn/internal/rms"
 )
 
 // The dynamic part of HC over a chunk of T tokens. Row r = t·n + i of the
@@ -73,10 +74,15 @@ func (w *hcWorker) ForwardChunk(pre, post, res, tape, x []float64, tokens int) e
 			r := t*n + i
 			zr := z[i*m : (i+1)*m]
 			ss := f64.SqDots(zr, x[r*c:(r+1)*c], w.wt)
-			rho := 1 / math.Sqrt(ss/float64(c)+normEps)
+			rho := rms.Inv(ss, x[r*c:(r+1)*c], c, normEps)
 			inv[i] = rho
 			for j := range zr {
 				zr[j] *= rho
+			}
+			if !f64.AllFinite(zr) {
+				// x·W overflowed, or 1/rms is not normal: tanh would hide
+				// an infinity behind ±1.
+				return fmt.Errorf("hc: token %d, stream %d: ρ·x·W = %v: %w", t, i, zr, ErrNotFinite)
 			}
 			tb[i] = w.act(zr[0])
 			tm[i] = w.act(zr[1])
@@ -144,6 +150,16 @@ func (w *hcWorker) BackwardChunk(dx, x, tape, dpre, dpost, dres []float64, token
 				zg += zj * g[j]
 			}
 			r := t*n + i
+			if rms.Tiny(rho) {
+				// −ρ·zg/C·x with ρ² underflowing: zg carries one ρ (g
+				// does), so form (−zg/C)·(ρ·x).
+				f64.AddCombination(dx[r*c:(r+1)*c], 0, xt[i*c:(i+1)*c], g, w.wt)
+				a := -zg / float64(c)
+				for k, v := range xt[i*c : (i+1)*c] {
+					dx[r*c+k] += a * (rho * v)
+				}
+				continue
+			}
 			f64.AddCombination(dx[r*c:(r+1)*c], -rho*zg/float64(c), xt[i*c:(i+1)*c], g, w.wt)
 		}
 		f64.Ger(w.gwt, w.g, xt, n)

@@ -284,3 +284,27 @@ func TestDynamicFormula(t *testing.T) {
 		}
 	}
 }
+
+// TestDynamicOverflow checks that streams whose logits x·W overflow give an
+// error wrapping ErrNotFinite: tanh would otherwise turn the infinities
+// into coefficients of ±1, a wrong finite answer (issue 19, point 1).
+func TestDynamicOverflow(t *testing.T) {
+	for _, noTanh := range []bool{false, true} {
+		m, err := hc.New(hc.Config{N: 2, C: 3, Dynamic: true, NoTanh: noTanh})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range m.Params() {
+			if p.Name == "W_r" {
+				for i := range p.Value {
+					p.Value[i] = 1e10
+				}
+			}
+		}
+		x := []float64{1e300, 1e300, 1e300, -1, 2, 3}
+		err = hc.NewLayer(m).Pre(make([]float64, 3), x, 1)
+		if !errors.Is(err, hc.ErrNotFinite) {
+			t.Errorf("NoTanh %v: x·W overflows: Pre error %v, want hc.ErrNotFinite", noTanh, err)
+		}
+	}
+}

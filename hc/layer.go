@@ -3,6 +3,7 @@ package hc
 import (
 	"fmt"
 	"math"
+	"sync/atomic"
 
 	"github.com/hyperconn/hyperconn/internal/f64"
 	"github.com/hyperconn/hyperconn/internal/gemm"
@@ -55,8 +56,20 @@ const (
 // caller may reuse its buffers at once. Its buffers grow to the largest batch
 // seen and are reused: steady-state calls do not allocate.
 //
+// # Concurrency
+//
 // A Layer is not safe for concurrent use; it splits each call across
-// goroutines itself.
+// goroutines itself. Pre, Post, PostBackward, PreBackward, Apply and
+// SetChunks panic with ErrConcurrent if another of them is running on the
+// same Layer (an atomic flag: the check is cheap, but it only sees calls
+// that overlap in time; the race detector sees the rest).
+//
+// Several Layers may share one Mixer (tied weights): their forward passes
+// may run at once, since Workers only read the Params, but each
+// PreBackward adds the Layer's parameter gradients into the mixer's shared
+// Grad, so those calls must not overlap; one that starts while another
+// Layer is adding into the same mixer panics with ErrConcurrent. Nothing
+// may change the Params' Value while any of these calls runs.
 type Layer struct {
 	m       Mixer
 	n, c    int
@@ -72,11 +85,14 @@ type Layer struct {
 	chunks    int // chunks of the current call
 	stage     int
 
+	busy atomic.Bool // a call is running (see Concurrency)
+
 	tokens                int
 	x, f                  []float64 // copies of the streams and the branch output
 	pre, post, res        []float64
 	dpre, dpost, dres     []float64
 	outSS                 []float64 // per token, Σ dout² of the last PostBackward
+	xin                   *float64  // first element of the x given to Pre (nil if empty)
 	tape                  []float64
 	dst, dx, df, dout, in []float64 // arguments of the running call
 	applyIn, applyOut     []float64
@@ -108,6 +124,8 @@ func NewLayer(m Mixer) *Layer {
 // so the rounding of the parameter gradients (nothing else). SetChunks
 // panics with ErrShape if k < 1.
 func (l *Layer) SetChunks(k int) {
+	l.enter("SetChunks")
+	defer l.busy.Store(false)
 	if k < 1 {
 		shapePanic("chunks %d < 1", k)
 	}
@@ -167,12 +185,23 @@ func (l *Layer) MeanResTo(dst []float64) []float64 {
 // reported as an error wrapping ErrNotFinite; dst is then untouched and the
 // layer holds no batch. Pre panics with ErrShape if the lengths do not match.
 func (l *Layer) Pre(dst, x []float64, tokens int) error {
+	l.enter("Pre")
+	defer l.busy.Store(false)
+	return l.preRun(dst, x, tokens)
+}
+
+// preRun is Pre on a Layer already entered.
+func (l *Layer) preRun(dst, x []float64, tokens int) error {
 	n, c := l.n, l.c
 	if tokens < 0 || len(x) != tokens*n*c || len(dst) != tokens*c {
 		shapePanic("Pre: tokens=%d n=%d C=%d: len(x)=%d len(dst)=%d", tokens, n, c, len(x), len(dst))
 	}
 	l.stage = stageEmpty
 	l.grow(tokens)
+	l.xin = nil
+	if len(x) > 0 {
+		l.xin = &x[0]
+	}
 	if !f64.CopyFinite(l.x, x) { // copy and check in one pass
 		l.tokens, l.chunks = 0, 0
 		return checkFinite("x", x)
@@ -197,9 +226,21 @@ func (l *Layer) Pre(dst, x []float64, tokens int) error {
 // the x given to Pre (an in-place update of the residual stream).
 //
 // A NaN or an infinity in f is reported as an error wrapping ErrNotFinite,
-// with dst untouched. Post panics with ErrSequence if no Pre succeeded, and
+// with dst untouched. So is an output that overflows (finite X and f whose
+// mix exceeds the float64 range; found by a scan of each range right after
+// it is written, while in cache): dst is then restored if it is the x given
+// to Pre (the in-place update of the streams), and otherwise holds the
+// output, ±Inf where it overflowed. Either way the Layer keeps its batch
+// and Post may be called again. Post panics with ErrSequence if no Pre succeeded, and
 // with ErrShape if the lengths do not match.
 func (l *Layer) Post(dst, f []float64) error {
+	l.enter("Post")
+	defer l.busy.Store(false)
+	return l.postRun(dst, f)
+}
+
+// postRun is Post on a Layer already entered.
+func (l *Layer) postRun(dst, f []float64) error {
 	if l.stage < stagePre {
 		panic(fmt.Errorf("%w: Post before a successful Pre", ErrSequence))
 	}
@@ -214,6 +255,14 @@ func (l *Layer) Post(dst, f []float64) error {
 	l.dst = dst
 	l.run(opWrite)
 	l.dst = nil
+	for k := range l.chunks {
+		if err := l.errs[k]; err != nil {
+			if len(dst) > 0 && &dst[0] == l.xin {
+				copy(dst, l.x) // the in-place update: restore the streams
+			}
+			return err
+		}
+	}
 	l.stage = stagePost
 	return nil
 }
@@ -221,10 +270,14 @@ func (l *Layer) Post(dst, f []float64) error {
 // PostBackward is the backward pass of Post. Given dout = ∂L/∂X' (tokens×n×C)
 // it writes dx = H_resᵀ·dout (tokens×n×C, overwritten) and df = h_post·dout
 // (tokens×C, overwritten), and keeps ∂L/∂H_res and ∂L/∂h_post of every token
-// for PreBackward. dx and df must not alias dout or each other.
+// for PreBackward. dx and df must not alias dout or each other. dout is
+// not checked: a NaN or an infinity in it flows into dx, df and the
+// gradients.
 // It panics with ErrSequence if Post has not run, and with ErrShape if the
 // lengths do not match.
 func (l *Layer) PostBackward(dx, df, dout []float64) {
+	l.enter("PostBackward")
+	defer l.busy.Store(false)
 	if l.stage < stagePost {
 		panic(fmt.Errorf("%w: PostBackward before Post", ErrSequence))
 	}
@@ -256,9 +309,13 @@ func (l *Layer) GradNorm() float64 { return l.gradNorm }
 // gradient through the coefficient map into dx (tokens×n×C), and adds the
 // parameters' gradients into their Grad. Gradients are reduced in a fixed
 // order, so the result does not depend on GOMAXPROCS. dx must not alias din.
+// din is not checked: a NaN or an infinity in it flows into dx and the
+// parameters' Grad.
 // PreBackward panics with ErrSequence unless PostBackward ran since the last
 // Post or PreBackward, and with ErrShape if the lengths do not match.
 func (l *Layer) PreBackward(dx, din []float64) {
+	l.enter("PreBackward")
+	defer l.busy.Store(false)
 	if l.stage != stagePostBack {
 		panic(fmt.Errorf("%w: PreBackward without a PostBackward after Post", ErrSequence))
 	}
@@ -269,9 +326,7 @@ func (l *Layer) PreBackward(dx, din []float64) {
 	l.dx, l.in = dx, din
 	l.run(opReadBack)
 	l.dx, l.in = nil, nil
-	for k := range l.chunks {
-		l.workers[k].Flush()
-	}
+	l.flush()
 	l.stage = stagePost
 }
 
@@ -280,19 +335,46 @@ func (l *Layer) PreBackward(dx, din []float64) {
 // buffers handed to branch belong to the Layer and are reused by the next
 // Apply. An error from branch is wrapped and returned, with dst untouched.
 func (l *Layer) Apply(dst, x []float64, tokens int, branch func(out, in []float64) error) error {
+	l.enter("Apply")
+	defer l.busy.Store(false)
 	c := l.c
 	if tokens < 0 {
 		shapePanic("Apply: tokens=%d", tokens)
 	}
 	l.applyIn = grow(l.applyIn, tokens*c)
 	l.applyOut = grow(l.applyOut, tokens*c)
-	if err := l.Pre(l.applyIn, x, tokens); err != nil {
+	if err := l.preRun(l.applyIn, x, tokens); err != nil {
 		return err
 	}
 	if err := branch(l.applyOut, l.applyIn); err != nil {
 		return fmt.Errorf("hc: branch: %w", err)
 	}
-	return l.Post(dst, l.applyOut)
+	return l.postRun(dst, l.applyOut)
+}
+
+// enter marks l busy for the call named what, or panics with
+// ErrConcurrent if another call is running on l.
+func (l *Layer) enter(what string) {
+	if !l.busy.CompareAndSwap(false, true) {
+		panic(fmt.Errorf("%w: Layer.%s called while another call runs on the same Layer", ErrConcurrent, what))
+	}
+}
+
+// flush adds the Workers' private gradients into the mixer's Params, one
+// Worker after the other, holding the mixer's flag (its first Param's):
+// another Layer flushing into the same mixer at once panics.
+func (l *Layer) flush() {
+	var flag *int32
+	if ps := l.m.Params(); len(ps) > 0 {
+		flag = &ps[0].flushing
+		if !atomic.CompareAndSwapInt32(flag, 0, 1) {
+			panic(fmt.Errorf("%w: two Layers add gradients into one mixer (%T) at once", ErrConcurrent, l.m))
+		}
+		defer atomic.StoreInt32(flag, 0)
+	}
+	for k := range l.chunks {
+		l.workers[k].Flush()
+	}
 }
 
 // grow resizes the per-batch buffers for tokens tokens.
@@ -340,9 +422,22 @@ func (l *Layer) runChunk(k int) {
 		for t := lo; t < hi; t++ {
 			l.readToken(t)
 		}
+
 	case opWrite:
 		for t := lo; t < hi; t++ {
 			l.writeToken(t)
+		}
+		// An output may overflow although X and f are finite: one scan of
+		// the range, still in cache; only a failure looks token by token.
+		nc := l.n * l.c
+		l.errs[k] = nil
+		if !f64.AllFinite(l.dst[lo*nc : hi*nc]) {
+			for t := lo; t < hi; t++ {
+				if err := checkFinite("output", l.dst[t*nc:(t+1)*nc]); err != nil {
+					l.errs[k] = fmt.Errorf("hc: token %d: H_res·X + h_postᵀ·f overflows: %w", t, err)
+					break
+				}
+			}
 		}
 	case opWriteBack:
 		nc := l.n * l.c

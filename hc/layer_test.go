@@ -302,3 +302,43 @@ func TestLayerGradNorm(t *testing.T) {
 		t.Errorf("5 tokens after 100: GradNorm %v, want ‖dout‖ = %v", got, w)
 	}
 }
+
+// TestPostOverflow (issue 19, point 8): finite streams and branch output
+// whose mix overflows give a Post error wrapping ErrNotFinite (Post
+// returned nil and wrote +Inf before). Updated in place, the streams are
+// restored bit for bit; the Layer keeps its batch, so a later Post works;
+// outputs near the float64 range that do not overflow are written as
+// usual.
+func TestPostOverflow(t *testing.T) {
+	m, err := hc.New(hc.Config{N: 2, C: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := hc.NewLayer(m)
+	orig := []float64{1e308, 1, 2, 3, 4, 5}
+	x := slices.Clone(orig)
+	in := make([]float64, 3)
+	if err := l.Pre(in, x, 1); err != nil {
+		t.Fatal(err)
+	}
+	// h_post = B = 1 on both streams at init: 1e308 + 1e308 overflows.
+	err = l.Post(x, []float64{1e308, 0, 0})
+	if !errors.Is(err, hc.ErrNotFinite) {
+		t.Errorf("overflowing in-place output: Post error %v, want ErrNotFinite", err)
+	}
+	if !slices.Equal(x, orig) {
+		t.Errorf("the streams updated in place were not restored: %v", x)
+	}
+	// Into another buffer: the error again, dst holds the output.
+	dst := make([]float64, 6)
+	if err := l.Post(dst, []float64{1e308, 0, 0}); !errors.Is(err, hc.ErrNotFinite) {
+		t.Errorf("overflowing output: Post error %v, want ErrNotFinite", err)
+	}
+	// Near the range but finite: written, no error.
+	if err := l.Post(x, []float64{-1e308, 0, 0}); err != nil {
+		t.Fatalf("finite output near the range: %v", err)
+	}
+	if x[0] != 0 || x[3] != -1e308+4 {
+		t.Errorf("x = %v", x)
+	}
+}

@@ -22,6 +22,12 @@ var ErrSequence = errors.New("hc: call out of order")
 // in the data or in the coefficients a Mixer computed from it.
 var ErrNotFinite = errors.New("hc: value not finite")
 
+// ErrConcurrent is the panic value, wrapped, when a Layer is used by two
+// goroutines at once, or when two Layers add gradients into one Mixer's
+// Params at once (see Layer). Like ErrShape it signals a programming
+// error: the results of such calls would be silently wrong.
+var ErrConcurrent = errors.New("hc: concurrent use")
+
 // Param is one learnable tensor of a mixer, stored flat in row-major order.
 // Value and Grad have the same length. Backward passes add into Grad; the
 // caller zeroes it between optimiser steps (see ZeroGrad).
@@ -33,6 +39,9 @@ type Param struct {
 	// NoDecay marks tensors that must not receive weight decay (static
 	// coefficients and scales; HC §4).
 	NoDecay bool
+	// flushing is 1 while a Layer adds its Workers' gradients into the
+	// mixer whose first parameter this is (Layer.PreBackward).
+	flushing int32
 }
 
 // Mixer is a parameterisation of a hyper-connection: it turns one token's
@@ -41,7 +50,10 @@ type Param struct {
 // goroutines, storage) belongs to Layer.
 //
 // A Mixer must be safe for concurrent use by Workers as long as nobody
-// changes the Params' Value meanwhile.
+// changes the Params' Value meanwhile. A Worker's Flush writes the shared
+// Grad: Flushes of one mixer's Workers must not overlap. Layer runs them
+// one after the other, and panics with ErrConcurrent if two Layers sharing
+// a mixer flush into it at once (see Layer).
 type Mixer interface {
 	// Shape returns the number of streams n and the width C of each.
 	Shape() (n, c int)

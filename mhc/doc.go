@@ -30,6 +30,17 @@
 // normalisations. Near the identity, the unrolled 20-sweep gradient differs
 // from the true gradient of the projection by about 100% (birkhoff tests).
 //
+// # DeepSeek-V4's production form
+//
+// DeepSeekV4Config (Config.Form = DeepSeekV4) is the formula DeepSeek-V4
+// ships: h_pre = σ(·) + ε, a softmax of each column of H̃_res plus ε (a
+// row-softmax in PyTorch's layout), one row normalisation, then 19 rounds
+// of column and row normalisations, each denominator the sum + ε
+// (ε = 1e-6); backward through the unrolled rounds. Its comb matrix is
+// H_resᵀ, and its comb logits and biases map to this package's transposed
+// (see DeepSeekV4Config for the exact index mapping). MaxDeviation reports
+// its row and column gaps as it does Fixed-20's.
+//
 // # Init
 //
 // The paper gives no init for b_* and φ_*; the reference code's choice is

@@ -9,6 +9,7 @@ import (
 	"github.com/hyperconn/hyperconn/birkhoff"
 	"github.com/hyperconn/hyperconn/hc"
 	"github.com/hyperconn/hyperconn/internal/head"
+	"github.com/hyperconn/hyperconn/internal/shell"
 )
 
 // ErrConfig is wrapped by every error New returns for an invalid Config.
@@ -25,10 +26,19 @@ type Config struct {
 	// Projection is how H̃_res is made doubly stochastic. The zero value is
 	// the paper's: Fixed, 20 Sinkhorn-Knopp sweeps, unrolled backward.
 	// birkhoff.Exact gives the exact projection with the implicit backward.
+	// Iterations ≤ MaxIterations and MaxIter ≤ MaxMaxIter.
 	Projection birkhoff.Options
 	// OffDiagonal is the init of b_res off its diagonal (the diagonal is 0);
-	// 0 means −8, the reference code's choice.
+	// 0 means −8, the reference code's choice. |OffDiagonal| ≤
+	// MaxOffDiagonal.
 	OffDiagonal float64
+	// Form is the map from H̃_res to H_res: the paper's Sinkhorn (the zero
+	// value) or DeepSeekV4 (see DeepSeekV4Config), which needs a Fixed
+	// Projection (its Iterations are the rounds, 0 meaning 20).
+	Form Form
+	// Eps is DeepSeekV4's ε (0 means DefaultEps, 1e-6); Sinkhorn has none
+	// and needs 0.
+	Eps float64
 }
 
 // PaperConfig is the configuration of the mHC paper with the reference
@@ -46,52 +56,43 @@ func ExactConfig(n, c, layer int) Config {
 // DefaultOffDiagonal is the reference init of b_res off the diagonal.
 const DefaultOffDiagonal = -8
 
-// Mixer is an mHC parameterisation. It implements hc.Mixer.
+// frame is the shared shell of the coefficient-head mixers.
+type frame = shell.Shell
+
+// Mixer is an mHC parameterisation: the projection of H̃_res onto the doubly
+// stochastic matrices on the shell that the coefficient-head mixers share
+// (internal/shell), which gives it, beside the methods below,
+// Shape() (n, c int) and TapeLen() int (hc.Mixer), SetFloat32Products(on
+// bool) (hc.Float32Products), Float32Params() []*hc.Param and
+// SetFloat32Storage(p *hc.Param, value, grad []float32) error
+// (hc.Float32Storage, for the head's Φ).
 type Mixer struct {
+	*frame
 	cfg  Config
-	head *head.Head
+	head *head.Head // the frame's
 	// ARes is the gate α_res (init 0.01, no weight decay).
 	ARes *hc.Param
 	// BRes is the bias b_res (n×n, no weight decay).
 	BRes   *hc.Param
-	params []*hc.Param
 	maxDev atomic.Uint64 // math.Float64bits of the largest deviation seen
 	// fixedRec is the length of a token's birkhoff.ProjectFixed record in
 	// the tape: 0 unless the projection is Fixed and n > 1.
 	fixedRec int
 }
 
-var _ hc.Mixer = (*Mixer)(nil)
-
-// New validates cfg and returns a mixer with the reference init.
+// New validates cfg and returns an mHC mixer with the reference code's init
+// (see Config).
 func New(cfg Config) (*Mixer, error) {
-	if cfg.N < 1 || cfg.C < 1 {
-		return nil, fmt.Errorf("%w: N = %d, C = %d: both must be ≥ 1", ErrConfig, cfg.N, cfg.C)
+	if _, err := NumParams(cfg); err != nil {
+		return nil, err
 	}
-	if cfg.Layer < 0 {
-		return nil, fmt.Errorf("%w: Layer = %d: must be ≥ 0", ErrConfig, cfg.Layer)
-	}
-	if cfg.Projection.Method < birkhoff.Fixed || cfg.Projection.Method > birkhoff.Exact ||
-		cfg.Projection.Iterations < 0 || cfg.Projection.MaxIter < 0 || !(cfg.Projection.Tol >= 0) {
-		return nil, fmt.Errorf("%w: Projection %+v", ErrConfig, cfg.Projection)
-	}
-	if math.IsNaN(cfg.OffDiagonal) || math.IsInf(cfg.OffDiagonal, 0) {
-		return nil, fmt.Errorf("%w: OffDiagonal = %v", ErrConfig, cfg.OffDiagonal)
-	}
-	if cfg.OffDiagonal == 0 {
-		cfg.OffDiagonal = DefaultOffDiagonal
-	}
-	n := cfg.N
-	k := n * n
-	if n == 1 {
-		k = 0 // H_res = [1] whatever the logit: no residual parameters
-	}
-	h, err := head.New(n, cfg.C, k, cfg.Layer)
+	cfg, err := checked(cfg)
 	if err != nil {
 		return nil, err
 	}
-	m := &Mixer{cfg: cfg, head: h}
-	if n > 1 && cfg.Projection.Method == birkhoff.Fixed {
+	n := cfg.N
+	m := &Mixer{cfg: cfg}
+	if n > 1 && cfg.Projection.Method == birkhoff.Fixed && cfg.Form == Sinkhorn {
 		m.fixedRec = birkhoff.FixedRecordLen(n, cfg.Projection.Iterations)
 	}
 	m.ARes, m.BRes = head.ResidualGate(n * n)
@@ -100,27 +101,31 @@ func New(cfg Config) (*Mixer, error) {
 			m.BRes.Value[i] = cfg.OffDiagonal
 		}
 	}
-	m.params = h.Params()
-	if n > 1 {
-		m.params = append(m.params, m.ARes, m.BRes)
+	sc := shell.Config{N: n, C: cfg.C, Layer: cfg.Layer, RecLen: 2*n*n + m.fixedRec, Unit: 1, Err: ErrConfig}
+	if cfg.Form == DeepSeekV4 {
+		sc.PreEps = cfg.Eps // h_pre = σ(·) + ε
 	}
+	if n > 1 {
+		sc.K = n * n // at n = 1, H_res = [1] whatever the logit: no residual parameters
+		sc.Params = []*hc.Param{m.ARes, m.BRes}
+	}
+	f, err := shell.New(sc)
+	if err != nil {
+		return nil, err
+	}
+	m.frame, m.head = f, f.Head()
 	return m, nil
 }
 
 // Config returns the mixer's configuration, defaults filled in.
 func (m *Mixer) Config() Config { return m.cfg }
 
-// Shape returns n and C.
-func (m *Mixer) Shape() (n, c int) { return m.cfg.N, m.cfg.C }
-
 // Params returns phi, alpha, b_pre, b_post (the shared head), alpha_res and
 // b_res. At n = 1, H_res = [1] and the last two are absent.
-func (m *Mixer) Params() []*hc.Param { return m.params }
-
-// TapeLen is the head's tape plus the logits H̃_res and the result H_res,
-// and for Fixed (n > 1) the record of the sweeps that the unrolled backward
-// reads (birkhoff.FixedRecordLen: 1 + n² + 2·Iterations·n values).
-func (m *Mixer) TapeLen() int { return m.head.TapeLen() + 2*m.cfg.N*m.cfg.N + m.fixedRec }
+// The tape of a token is the head's record, then H̃_res, H_res and, for Fixed
+// (n > 1), the record of the sweeps that the unrolled backward reads
+// (birkhoff.FixedRecordLen: 1 + n² + 2·Iterations·n values).
+func (m *Mixer) Params() []*hc.Param { return m.frame.Params() }
 
 // MaxDeviation returns the largest max |row or column sum − 1| of any H_res
 // computed since the last ResetDeviation: 0 up to rounding for Exact, the
@@ -142,171 +147,34 @@ func (m *Mixer) noteDeviation(d float64) {
 	}
 }
 
-// NewWorker returns a worker for one goroutine.
-func (m *Mixer) NewWorker() hc.Worker {
-	n := m.cfg.N
-	return &worker{m: m, head: m.head.NewWorker(), ws: birkhoff.NewWorkspace[float64](n),
-		dz: make([]float64, n*n), dz4: make([]float64, 4*n*n), draw: make([]float64, n*n), bRes: make([]float64, n*n)}
-}
-
-type worker struct {
-	m    *Mixer
-	head *head.Worker
-	ws   *birkhoff.Workspace[float64]
-	dz   []float64
-	dz4  []float64 // four tokens' dz for BackwardFixed4
-	draw []float64 // tokens×n², grown to the largest chunk
-	aRes float64   // private ∂L/∂α_res
-	bRes []float64
-}
-
-var _ hc.ChunkWorker = (*worker)(nil)
-
-// Forward computes h_pre, h_post and H_res = Sinkhorn(α_res·mat(x̂φ_res) + b_res).
-func (w *worker) Forward(pre, post, res, tape, x []float64) error {
-	return w.ForwardChunk(pre, post, res, tape, x, 1)
-}
-
-// ForwardChunk is Forward for consecutive tokens (see hc.ChunkWorker). A
-// token's tape is the head's record, then H̃_res, then H_res, then for Fixed
-// the record of its sweeps.
-func (w *worker) ForwardChunk(pre, post, res, tape, x []float64, tokens int) error {
-	m := w.m
-	n, nn := m.cfg.N, m.cfg.N*m.cfg.N
-	tl, ht := m.TapeLen(), m.head.TapeLen()
-	w.head.ForwardChunk(pre, post, tape, tl, x, tokens)
-	var worst float64
-	defer func() { m.noteDeviation(worst) }()
-	t := 0
-	if n == 4 && m.fixedRec > 0 {
-		// Four tokens at once (birkhoff.Workspace.ProjectFixed4).
-		for ; t+4 <= tokens; t += 4 {
-			var h, z, rec [4][]float64
-			for l := range 4 {
-				h[l], z[l], rec[l] = w.logits(res, tape, t+l)
-			}
-			st, k, err := w.ws.ProjectFixed4(h, rec, z, m.cfg.Projection.Iterations)
-			for l := range k {
-				r := tape[(t+l)*tl : (t+l+1)*tl]
-				copy(r[ht+nn:ht+2*nn], h[l])
-				if st[l].Deviation > worst {
-					worst = st[l].Deviation
-				}
-			}
-			if err != nil {
-				return fmt.Errorf("mhc: token %d: H̃_res: %w", t+k, err)
-			}
-		}
+// checked returns cfg with its defaults filled in, or an error if cfg is
+// invalid: the single place New checks it.
+func checked(cfg Config) (Config, error) {
+	if err := shell.Check(ErrConfig, cfg.N, cfg.C, cfg.Layer); err != nil {
+		return cfg, err
 	}
-	for ; t < tokens; t++ {
-		if n == 1 {
-			res[t] = 1
-			continue
-		}
-		h, z, fixed := w.logits(res, tape, t)
-		var st birkhoff.Stats
-		var err error
-		if m.fixedRec > 0 {
-			st, err = w.ws.ProjectFixed(h, fixed, z, m.cfg.Projection.Iterations)
-		} else {
-			st, err = w.ws.Project(h, z, m.cfg.Projection)
-		}
-		if err != nil {
-			return fmt.Errorf("mhc: token %d: H̃_res: %w", t, err)
-		}
-		copy(tape[t*tl+ht+nn:t*tl+ht+2*nn], h)
-		if st.Deviation > worst { // as noteDeviation: a NaN is never noted
-			worst = st.Deviation
-		}
+	if cfg.Projection.Method < birkhoff.Fixed || cfg.Projection.Method > birkhoff.Exact ||
+		cfg.Projection.Iterations < 0 || cfg.Projection.MaxIter < 0 || !(cfg.Projection.Tol >= 0) {
+		return cfg, fmt.Errorf("%w: Projection %+v", ErrConfig, cfg.Projection)
 	}
-	return nil
-}
-
-// Backward differentiates Forward: the implicit gradient for Exact and
-// Tolerance (from the stored H_res), the unrolled one for Fixed (from the
-// recorded sweeps, birkhoff.Workspace.BackwardFixed).
-func (w *worker) Backward(dx, x, tape, dpre, dpost, dres []float64) {
-	w.BackwardChunk(dx, x, tape, dpre, dpost, dres, 1)
-}
-
-// BackwardChunk is Backward for consecutive tokens (see hc.ChunkWorker).
-func (w *worker) BackwardChunk(dx, x, tape, dpre, dpost, dres []float64, tokens int) {
-	m := w.m
-	n, nn := m.cfg.N, m.cfg.N*m.cfg.N
-	tl, ht := m.TapeLen(), m.head.TapeLen()
-	k := m.head.K()
-	if len(w.draw) < tokens*k {
-		w.draw = make([]float64, tokens*k)
+	if math.IsNaN(cfg.OffDiagonal) || math.IsInf(cfg.OffDiagonal, 0) {
+		return cfg, fmt.Errorf("%w: OffDiagonal = %v", ErrConfig, cfg.OffDiagonal)
 	}
-	a := m.ARes.Value[0]
-	t := 0
-	if n == 4 && m.fixedRec > 0 {
-		// Four tokens at once (birkhoff.Workspace.BackwardFixed4).
-		for ; t+4 <= tokens; t += 4 {
-			var dz, g, rec [4][]float64
-			for l := range 4 {
-				r := tape[(t+l)*tl : (t+l+1)*tl]
-				dz[l] = w.dz4[l*nn : (l+1)*nn]
-				g[l] = dres[(t+l)*nn : (t+l+1)*nn]
-				rec[l] = r[ht+2*nn:]
-			}
-			w.ws.BackwardFixed4(dz, g, rec)
-			for l := range 4 {
-				w.chain(t+l, tape[(t+l)*tl:(t+l+1)*tl], dz[l], a)
-			}
-		}
+	switch {
+	case cfg.Form != Sinkhorn && cfg.Form != DeepSeekV4:
+		return cfg, fmt.Errorf("%w: unknown %v", ErrConfig, cfg.Form)
+	case !(cfg.Eps >= 0) || math.IsInf(cfg.Eps, 0):
+		return cfg, fmt.Errorf("%w: Eps = %v: must be finite and ≥ 0", ErrConfig, cfg.Eps)
+	case cfg.Form == Sinkhorn && cfg.Eps != 0:
+		return cfg, fmt.Errorf("%w: Eps = %v: the Sinkhorn form has no ε (only DeepSeekV4)", ErrConfig, cfg.Eps)
+	case cfg.Form == DeepSeekV4 && cfg.Projection.Method != birkhoff.Fixed:
+		return cfg, fmt.Errorf("%w: the DeepSeekV4 form runs a fixed number of rounds: Projection %+v", ErrConfig, cfg.Projection)
 	}
-	for ; t < tokens; t++ {
-		if n == 1 {
-			break
-		}
-		rec := tape[t*tl : (t+1)*tl]
-		p := rec[ht+nn : ht+2*nn]
-		g := dres[t*nn : (t+1)*nn]
-		if m.fixedRec > 0 {
-			w.ws.BackwardFixed(w.dz, g, rec[ht+2*nn:])
-		} else {
-			w.ws.BackwardAt(w.dz, p, g)
-		}
-		w.chain(t, rec, w.dz, a)
+	if cfg.OffDiagonal == 0 {
+		cfg.OffDiagonal = DefaultOffDiagonal
 	}
-	w.head.BackwardChunk(dx, x, tape, tl, dpre, dpost, w.draw, tokens)
-}
-
-// logits computes token t's H̃_res = α·raw + b_res into its tape and returns
-// the slices of H_res (in res), H̃_res and the Fixed record.
-func (w *worker) logits(res, tape []float64, t int) (h, z, rec []float64) {
-	m := w.m
-	nn, tl, ht := m.cfg.N*m.cfg.N, m.TapeLen(), m.head.TapeLen()
-	r := tape[t*tl : (t+1)*tl]
-	z = r[ht : ht+nn]
-	a := m.ARes.Value[0]
-	for i, v := range m.head.Raw(r) {
-		z[i] = a*v + m.BRes.Value[i]
+	if cfg.Form == DeepSeekV4 && cfg.Eps == 0 {
+		cfg.Eps = DefaultEps
 	}
-	return res[t*nn : (t+1)*nn], z, r[ht+2*nn:]
-}
-
-// chain takes token t's ∂L/∂H̃_res = dz (rec its tape) through
-// z = α·raw + b: ∂α = Σ dz·raw, ∂b = dz, ∂raw = α·dz.
-func (w *worker) chain(t int, rec, dz []float64, a float64) {
-	k := w.m.head.K()
-	draw := w.draw[t*k : (t+1)*k]
-	for i, r := range w.m.head.Raw(rec) {
-		d := dz[i]
-		w.aRes += d * r
-		w.bRes[i] += d
-		draw[i] = a * d
-	}
-}
-
-// Flush adds the private gradients into the Params.
-func (w *worker) Flush() {
-	w.head.Flush()
-	w.m.ARes.Grad[0] += w.aRes
-	w.aRes = 0
-	for i, v := range w.bRes {
-		w.m.BRes.Grad[i] += v
-		w.bRes[i] = 0
-	}
+	return cfg, nil
 }

@@ -1,6 +1,7 @@
 package mhc_test
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -125,6 +126,31 @@ func TestConfigErrors(t *testing.T) {
 	} {
 		if _, err := mhc.New(cfg); err == nil {
 			t.Errorf("%+v: no error", cfg)
+		}
+	}
+}
+
+// TestNotFiniteParams checks that a NaN or an infinity in a parameter gives
+// a Pre error wrapping hc.ErrNotFinite (it wrapped birkhoff's error only),
+// for the Fixed path (four tokens at once and one at a time) and Exact.
+func TestNotFiniteParams(t *testing.T) {
+	for _, cfg := range []mhc.Config{mhc.PaperConfig(4, 3, 0), mhc.PaperConfig(3, 3, 0), mhc.ExactConfig(4, 3, 0)} {
+		for _, v := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+			m, err := mhc.New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.BRes.Value[1] = v
+			n := cfg.N
+			x := make([]float64, 5*n*cfg.C)
+			for i := range x {
+				x[i] = math.Sin(float64(i))
+			}
+			err = hc.NewLayer(m).Pre(make([]float64, 5*cfg.C), x, 5)
+			if !errors.Is(err, hc.ErrNotFinite) || !errors.Is(err, birkhoff.ErrNonFinite) {
+				t.Errorf("n = %d %v, b_res[1] = %v: Pre error %v, want hc.ErrNotFinite and birkhoff.ErrNonFinite",
+					n, cfg.Projection.Method, v, err)
+			}
 		}
 	}
 }

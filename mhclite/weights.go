@@ -63,7 +63,7 @@ func (m *Mixer) WeightsTo(dst, x []float64) ([]float64, error) {
 	if err := p.w.Forward(p.pre, p.post, p.res, p.tape, x); err != nil {
 		return nil, err
 	}
-	wt := p.tape[m.head.TapeLen():]
+	wt := p.tape[m.Head().TapeLen():]
 	for k, v := range wt {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return nil, fmt.Errorf("mhclite: mixture weight %d = %v (a parameter is not finite, "+

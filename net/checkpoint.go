@@ -244,16 +244,16 @@ func readCheckpoint(path string) (*checkpoint, error) {
 	ck.batcher, rd = rd[:bl], rd[bl:]
 
 	// Refuse, before allocating, a header whose model could not fit the
-	// payload (see minWeights).
+	// payload: its parameter count is the one NewModel checks (NumParams),
+	// and each value takes at least bytesPerWeight bytes.
 	mc := ck.hdr.Model
-	const maxDim = 1 << 20
-	for _, v := range []int{mc.Inputs, mc.Width, mc.Depth, mc.Hidden, mc.Classes, mc.N} {
-		if v > maxDim {
-			return nil, bad("model config %+v out of range", mc)
-		}
+	k, err := NumParams(mc)
+	if err != nil {
+		return nil, bad("model config: %v", err)
 	}
-	if minWeights(mc) > float64(uint64(len(rd))/bytesPerWeight(mc)) {
-		return nil, bad("model config %+v does not fit a payload of %d bytes", mc, len(rd))
+	if uint64(k) > uint64(len(rd))/bytesPerWeight(mc) {
+		return nil, bad("model config %+v holds %d parameter values, more than a payload of %d bytes can (%d bytes each)",
+			mc, k, len(rd), bytesPerWeight(mc))
 	}
 	model, err := NewModel(mc)
 	if err != nil {
@@ -410,29 +410,9 @@ func readSlots(rd []byte, slots []slot, width int, get func([]byte) float64, dst
 	return rd
 }
 
-// minWeights is a lower bound on the parameter count of a model built from
-// mc, computed in float64 so that no dimension up to 2²⁰ overflows: the
-// Linears hold Inputs·C + L·2h·C² weights, and a coefficient head (the mHC
-// family, sHC) (2n+k)·nC per block, with k = n² raw residual logits for
-// mHC (n > 1).
-func minWeights(mc Config) float64 {
-	in, c, l, h, n := float64(max(mc.Inputs, 0)), float64(max(mc.Width, 0)), float64(max(mc.Depth, 0)), float64(max(mc.Hidden, 0)), float64(max(mc.N, 0))
-	w := in*c + l*2*h*c*c
-	switch mc.Mixer {
-	case MixerMHC, MixerMHCExact:
-		k := 0.0
-		if n > 1 {
-			k = n * n
-		}
-		w += l * (2*n + k) * n * c
-	case MixerMHCLite, MixerSHC:
-		w += l * 2 * n * n * c
-	}
-	return w
-}
-
-// bytesPerWeight is what one Linear weight takes in a checkpoint's payload:
-// a value and two moments, in float64, or in float32 for a Float32 model.
+// bytesPerWeight is the least one parameter value takes in a checkpoint's
+// payload: a value and two moments, in float64, or in float32 for a
+// Float32 model (whose mixer parameters but Φ stay float64).
 func bytesPerWeight(mc Config) uint64 {
 	if mc.Float32 {
 		return 3 * 4

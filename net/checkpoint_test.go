@@ -552,37 +552,3 @@ func TestResumeOldFloat32File(t *testing.T) {
 		}
 	}
 }
-
-// TestMinWeights checks that minWeights never exceeds a model's parameter
-// count (so no valid checkpoint is refused), and that a header announcing
-// a huge coefficient head (mhc with n = 1000: Φ of 10⁹ values) in a small
-// file is refused before the model is built.
-func TestMinWeights(t *testing.T) {
-	for _, name := range MixerNames() {
-		for _, n := range []int{1, 2, 4} {
-			if name == MixerResidual && n > 1 {
-				continue
-			}
-			cfg := Config{Mixer: name, N: n, Width: 8, Depth: 3, Hidden: 2, Inputs: 10, Classes: 4, Seed: 1}
-			m, err := NewModel(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if lo, got := minWeights(m.Config()), m.NumParams(); lo > float64(got) {
-				t.Errorf("%s n = %d: minWeights %g, model has %d", name, n, lo, got)
-			}
-		}
-	}
-	tr := smallRun(t, MixerMHC, TrainConfig{Steps: 1})
-	b, err := os.ReadFile(stepAndSave(t, tr, 0, "small.ckpt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), "huge.ckpt")
-	if err := os.WriteFile(p, rewriteHeader(t, b, func(h *checkpointHeader) { h.Model.N, h.Model.Width = 1000, 1 }, nil), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := LoadModel(p); !errors.Is(err, ErrCheckpoint) || !strings.Contains(err.Error(), "does not fit") {
-		t.Errorf("n = 1000 in a small file: %v, want ErrCheckpoint saying it does not fit", err)
-	}
-}

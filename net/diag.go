@@ -188,7 +188,7 @@ func (m *Model) Diagnose(samples int) Diagnostics {
 	for l := range L { // Π_f(l) = H̄_l·Π_f(l−1)
 		matMul(tmp, means[l], p, n)
 		p, tmp = tmp, p
-		cs.ForwardAmax[l] = Measure(p, n).ForwardAmax
+		cs.ForwardAmax[l] = forwardAmax(p, n)
 	}
 	cs.Matrix = append([]float64(nil), p...)
 	cs.Mean = Measure(cs.Matrix, n)
@@ -196,7 +196,7 @@ func (m *Model) Diagnose(samples int) Diagnostics {
 	for l := L - 1; l >= 0; l-- { // Π_b(l) = Π_b(l+1)·H̄_l
 		matMul(tmp, p, means[l], n)
 		p, tmp = tmp, p
-		cs.BackwardAmax[l] = Measure(p, n).BackwardAmax
+		cs.BackwardAmax[l] = backwardAmax(p, n)
 	}
 
 	ress := make([][]float64, L)

@@ -19,7 +19,12 @@
 // HC-family inits read stream l mod n. NewMixer builds a mixer by name:
 // "residual" (the plain pre-norm residual baseline, n = 1, no mixer
 // parameters), "hc" (dynamic HC), "hc-static", "mhc" (Fixed-20 Sinkhorn),
-// "mhc-exact", "mhclite" (n ≤ 8) and "shc". NewModel(Config) builds the
+// "mhc-exact", "mhclite" (n ≤ 8), "shc", "idhc" (identity HC), "kromhc" (n
+// a product of factors ≤ 8), "orthohc" (H_res ∈ SO(n)) and "mhc-v4"
+// (DeepSeek-V4's production mHC; Config.Reduce = ReduceMerge adds its
+// stream-merging head, σ(·) + ε weights, in place of the sum of the
+// streams).
+// NewModel(Config) builds the
 // whole network; Model.Forward and Model.Backward run one batch; Evaluate
 // scores a data set. With the mixer "hc-static" at init the network equals
 // the residual baseline (HC paper App. H.1), up to the final RMSNorm's ε.
@@ -55,6 +60,32 @@
 // store the transpose. Measure gives the same stats for any n×n matrix: for
 // HC's first-layer matrix printed in mHC Fig. 8 it gives forward Amax
 // 18.72 (18.73 in the paper; the print is rounded) and backward 6.81.
+//
+// Model.Summarize gives the part of Diagnose cheap enough for every few
+// training steps (no singular values; 0.3–1.3% of a training step,
+// BenchmarkSummaryCost): the composite's forward and backward Amax, their
+// sampled averages and the worst per-token DS deviation, bit for bit as
+// Diagnose computes them. A Trainer records it every
+// TrainConfig.SummaryEvery steps (Trainer.Summaries), and the full
+// Diagnostics every DiagEvery steps.
+//
+// # The language model
+//
+// LM is a decoder-only transformer over bytes (SPEC §10): token and learned
+// position embeddings, L blocks of [RMSNorm → causal multi-head attention]
+// and [RMSNorm → MLP], each of the 2L sub-layers wrapped by its own mixer
+// (built with the sub-layer's index), expand after the embedding, reduce,
+// final RMSNorm, head. Attention is one generic core (Attention, float32 or
+// float64) whose products run per (sequence, head) pair through leading
+// dimensions. A Corpus is a text split by position into training and
+// validation tokens (NewCorpus, LoadText; Opticks is the shipped default,
+// Newton's Opticks from the Go distribution), with the unigram and bigram
+// entropies of its validation split as baselines (Corpus.Entropy).
+// LMTrainer trains an LM on a Corpus with the same AdamW, schedule,
+// clipping and divergence rules as Trainer, and validates every K steps.
+// StreamUtilisation measures how many streams carry the signal. The LM so
+// far runs in float64 only; its float32 path, checkpoints and diagnostics
+// are not written yet.
 //
 // # Checkpoints
 //

@@ -30,6 +30,10 @@ func ExampleNewMixer() {
 	// mhc-exact 4 6
 	// mhclite 4 6
 	// shc 4 12
+	// idhc 4 4
+	// kromhc 4 6
+	// orthohc 4 6
+	// mhc-v4 4 6
 	// true
 }
 

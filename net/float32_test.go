@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/hyperconn/hyperconn/internal/allocsite"
+	"github.com/hyperconn/hyperconn/internal/f32"
 	"github.com/hyperconn/hyperconn/internal/gemm"
 )
 
@@ -92,25 +93,67 @@ func TestLayers32(t *testing.T) {
 		}
 	}
 
-	// GELU on more elements than gemm.MinFor, so that it runs split.
-	k := gemm.MinFor + 123
-	h, dh := randNormal(rnd, k), randNormal(rnd, k)
+	// GELU with the bias on more elements than gemm.MinFor, so that with
+	// two threads it runs split.
+	const cols = 64
+	rowsG := gemm.MinFor/cols + 3
+	k := rowsG * cols
+	h, dh, bias := randNormal(rnd, k), randNormal(rnd, k), randNormal(rnd, cols)
 	for i := range h {
 		h[i] *= 3
 	}
-	g, dg := make([]float64, k), make([]float64, k)
-	GELU(g, h)
-	GELUBackward(dg, dh, h)
-	var gl gelu32
-	g32, cdf, dg32 := make([]float32, k), make([]float32, k), make([]float32, k)
-	h32 := f32s(h)
-	gl.forward(g32, cdf, h32)
-	gl.backward(dg32, f32s(dh), h32, cdf)
-	if d := maxRelDiff(g32, g); d > layer32Tol {
-		t.Errorf("gelu y: relative difference %.3g, want ≤ %g", d, layer32Tol)
+	z := make([]float64, k)
+	for i := range z {
+		z[i] = h[i] + float64(float32(bias[i%cols]))
 	}
-	if d := maxRelDiff(dg32, dg); d > layer32Tol {
-		t.Errorf("gelu dx: relative difference %.3g, want ≤ %g", d, layer32Tol)
+	g, dg, db := make([]float64, k), make([]float64, k), make([]float64, cols)
+	GELU(g, z)
+	GELUBackward(dg, dh, z)
+	for i, v := range dg {
+		db[i%cols] += v
+	}
+	defer gemm.SetThreads(gemm.SetThreads(1))
+	var runs [2]struct{ z, a, cdf, dx, db []float32 }
+	for th := range 2 {
+		gemm.SetThreads(th + 1)
+		var gl gelu32
+		r := &runs[th]
+		r.z, r.a, r.cdf, r.dx = f32s(h), make([]float32, k), make([]float32, k), make([]float32, k)
+		dbP := &Param32{Grad: make([]float32, cols), stale: true}
+		for i := range dbP.Grad {
+			dbP.Grad[i] = 7 // stale: cleared first
+		}
+		gl.forwardBias(r.a, r.cdf, r.z, f32s(bias))
+		gl.backwardBias(r.dx, f32s(dh), r.z, r.cdf, dbP)
+		r.db = dbP.Grad
+		for _, c := range []struct {
+			name string
+			got  []float32
+			want []float64
+		}{{"gelu z", r.z, z}, {"gelu y", r.a, g}, {"gelu dx", r.dx, dg}, {"gelu db", r.db, db}} {
+			if d := maxRelDiff(c.got, c.want); d > layer32Tol {
+				t.Errorf("threads %d: %s: relative difference %.3g, want ≤ %g", th+1, c.name, d, layer32Tol)
+			}
+		}
+		// The fused passes equal the separate ones bit for bit.
+		zs, as, cs, dxs, dbs := f32s(h), make([]float32, k), make([]float32, k), make([]float32, k), make([]float32, cols)
+		b32 := f32s(bias)
+		for row := range rowsG {
+			f32.Add(zs[row*cols:(row+1)*cols], b32)
+		}
+		f32.GELU(as, cs, zs)
+		f32.GELUBackward(dxs, f32s(dh), zs, cs)
+		for row := range rowsG {
+			f32.Add(dbs, dxs[row*cols:(row+1)*cols])
+		}
+		for _, c := range []struct {
+			name      string
+			got, want []float32
+		}{{"z", r.z, zs}, {"a", r.a, as}, {"cdf", r.cdf, cs}, {"dx", r.dx, dxs}, {"db", r.db, dbs}} {
+			if !slices.Equal(c.got, c.want) {
+				t.Errorf("threads %d: fused %s differs from the separate passes", th+1, c.name)
+			}
+		}
 	}
 }
 

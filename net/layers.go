@@ -10,6 +10,7 @@ import (
 
 	"github.com/hyperconn/hyperconn/hc"
 	"github.com/hyperconn/hyperconn/internal/gemm"
+	"github.com/hyperconn/hyperconn/internal/rms"
 )
 
 var (
@@ -147,13 +148,14 @@ func NewRMSNorm(name string, c int) *RMSNorm {
 // Params returns a pointer to the gain.
 func (n *RMSNorm) Params() []*Param { return []*Param{&n.Gain} }
 
-// invRMS returns 1/√(mean(x²) + ε) of one row.
+// invRMS returns 1/√(mean(x²) + ε) of one row, without overflow (rms.Inv):
+// NaN if the factor is not a normal float64.
 func (n *RMSNorm) invRMS(x []float64) float64 {
 	var ss float64
 	for _, v := range x {
 		ss += v * v
 	}
-	return 1 / math.Sqrt(ss/float64(n.C)+n.Eps)
+	return rms.Inv(ss, x, n.C, n.Eps)
 }
 
 // Forward writes the normalised rows of x into dst; both hold rows·C
@@ -168,6 +170,12 @@ func (n *RMSNorm) Forward(dst, x []float64, rows int) {
 		xr := x[r*n.C : (r+1)*n.C]
 		dr := dst[r*n.C : (r+1)*n.C]
 		inv := n.invRMS(xr)
+		if rms.Tiny(inv) { // huge row: normalise before the gain
+			for j, v := range xr {
+				dr[j] = g[j] * (v * inv)
+			}
+			continue
+		}
 		for j, v := range xr {
 			dr[j] = g[j] * v * inv
 		}
@@ -193,6 +201,20 @@ func (n *RMSNorm) Backward(dx, dy, x []float64, rows int) {
 		dxr := dx[r*n.C : (r+1)*n.C]
 		inv := n.invRMS(xr)
 		var s float64
+		if rms.Tiny(inv) {
+			// Huge row: inv² underflows, so every product takes one inv
+			// at a time: with x̂ = inv·x and s = Σ g·dy·x̂ (= inv·Σ g·dy·x),
+			// dx = inv·(g·dy − x̂·s/C).
+			for j, v := range xr {
+				s += g[j] * dyr[j] * (v * inv)
+				dg[j] += dyr[j] * (v * inv)
+			}
+			c := s / float64(n.C)
+			for j, v := range xr {
+				dxr[j] = inv * (g[j]*dyr[j] - (v*inv)*c)
+			}
+			continue
+		}
 		for j, v := range xr {
 			s += g[j] * dyr[j] * v
 			dg[j] += dyr[j] * v * inv

@@ -73,15 +73,35 @@ func (l *linear32) forward(dst, x []float32, rows int) {
 	if len(x) != rows*l.in || len(dst) != rows*l.out {
 		panic(ErrShape)
 	}
-	gemm.Mul32(blas.NoTrans, blas.NoTrans, rows, l.out, l.in, 1, x, l.in, l.w.Value, l.out, 0, dst, l.out)
+	l.product(dst, x, rows)
 	for r := range rows {
 		f32.Add(dst[r*l.out:(r+1)*l.out], l.b.Value)
 	}
 }
 
+// product writes x·W (rows×out) into dst, without the bias: for a caller
+// that adds it in its next pass over dst (gelu32.forwardBias).
+func (l *linear32) product(dst, x []float32, rows int) {
+	if len(x) != rows*l.in || len(dst) != rows*l.out {
+		panic(ErrShape)
+	}
+	gemm.Mul32(blas.NoTrans, blas.NoTrans, rows, l.out, l.in, 1, x, l.in, l.w.Value, l.out, 0, dst, l.out)
+}
+
 // backward adds xᵀ·dy to W's gradient (writes it, if stale) and the column
 // sums of dy to b's, and, unless dx is nil, overwrites dx with dy·Wᵀ.
 func (l *linear32) backward(dx, dy, x []float32, rows int) {
+	l.backwardW(dx, dy, x, rows)
+	l.b.settle()
+	for r := range rows {
+		f32.Add(l.b.Grad, dy[r*l.out:(r+1)*l.out])
+	}
+}
+
+// backwardW is backward without the bias gradient: for a caller that has
+// added dy's column sums to it in its own pass over dy
+// (gelu32.backwardBias).
+func (l *linear32) backwardW(dx, dy, x []float32, rows int) {
 	if len(x) != rows*l.in || len(dy) != rows*l.out || (dx != nil && len(dx) != rows*l.in) {
 		panic(ErrShape)
 	}
@@ -96,17 +116,13 @@ func (l *linear32) backward(dx, dy, x []float32, rows int) {
 	if l.w.ssOK {
 		l.w.ss = f32.SumSquares(l.w.Grad)
 	}
-	l.b.settle()
-	for r := range rows {
-		f32.Add(l.b.Grad, dy[r*l.out:(r+1)*l.out])
-	}
 	if dx != nil {
 		gemm.Mul32(blas.NoTrans, blas.Trans, rows, l.in, l.out, 1, dy, l.out, l.w.Value, l.out, 0, dx, l.in)
 	}
 }
 
-// rmsNorm32 is RMSNorm in float32 (see RMSNorm); row sums are accumulated
-// in float64.
+// rmsNorm32 is RMSNorm in float32 (see RMSNorm) on f32's RMS kernels; row
+// sums are accumulated in float64.
 type rmsNorm32 struct {
 	c    int
 	eps  float64
@@ -117,10 +133,18 @@ func newRMSNorm32(a *arena32, prefix string, n *RMSNorm) *rmsNorm32 {
 	return &rmsNorm32{c: n.C, eps: n.Eps, gain: a.add(prefix+n.Gain.Name, &n.Gain)}
 }
 
-// invRMS returns 1/√(mean(x²) + ε) of one row.
-func (n *rmsNorm32) invRMS(x []float32) float32 {
-	return float32(1 / math.Sqrt(f32.SumSquares(x)/float64(n.c)+n.eps))
+// invRMS returns 1/√(mean(x²) + ε) of one row, and that factor in float64.
+// (The sum of float32 squares cannot overflow a float64.)
+func (n *rmsNorm32) invRMS(x []float32) (float32, float64) {
+	inv := 1 / math.Sqrt(f32.SumSquares(x)/float64(n.c)+n.eps)
+	return float32(inv), inv
 }
+
+// tiny32 is the factor below which rmsNorm32 works in float64: the square
+// of a float32 factor below 2^−60 (an RMS above 1.2e18) comes near
+// float32's underflow (2^−126), and the factor itself is subnormal above an
+// RMS of 2^126 ≈ 8.5e37.
+const tiny32 = 0x1p-60
 
 func (n *rmsNorm32) forward(dst, x []float32, rows int) {
 	if len(x) != rows*n.c || len(dst) != rows*n.c {
@@ -129,10 +153,14 @@ func (n *rmsNorm32) forward(dst, x []float32, rows int) {
 	g := n.gain.Value
 	for r := range rows {
 		xr, dr := x[r*n.c:(r+1)*n.c], dst[r*n.c:(r+1)*n.c]
-		inv := n.invRMS(xr)
-		for j, v := range xr {
-			dr[j] = g[j] * v * inv
+		inv, inv64 := n.invRMS(xr)
+		if inv64 < tiny32 { // huge row: normalise in float64 before the gain
+			for j, v := range xr {
+				dr[j] = g[j] * float32(float64(v)*inv64)
+			}
+			continue
 		}
+		f32.MulScaled(dr, g, xr, inv)
 	}
 }
 
@@ -144,52 +172,106 @@ func (n *rmsNorm32) backward(dx, dy, x []float32, rows int) {
 	g, dg := n.gain.Value, n.gain.Grad
 	for r := range rows {
 		xr, dyr, dxr := x[r*n.c:(r+1)*n.c], dy[r*n.c:(r+1)*n.c], dx[r*n.c:(r+1)*n.c]
-		inv := n.invRMS(xr)
-		var s float64
-		for j, v := range xr {
-			s += float64(g[j] * dyr[j] * v)
-			dg[j] += dyr[j] * v * inv
+		inv, inv64 := n.invRMS(xr)
+		if inv64 < tiny32 {
+			// Huge row: with x̂ = inv·x (float64, then rounded) and
+			// s = Σ g·dy·x̂, dx = inv·(g·dy − x̂·s/C).
+			var s float64
+			for j, v := range xr {
+				xh := float32(float64(v) * inv64)
+				s += float64(g[j] * dyr[j] * xh)
+				dg[j] += dyr[j] * xh
+			}
+			c := float32(s / float64(n.c))
+			for j, v := range xr {
+				xh := float32(float64(v) * inv64)
+				dxr[j] = float32(inv64 * float64(g[j]*dyr[j]-xh*c))
+			}
+			continue
 		}
+		s := f32.RMSGrad(dg, g, dyr, xr, inv) // Σ g·dy·x, and dg += dy·x·inv
 		c := inv * inv * float32(s/float64(n.c))
-		for j, v := range xr {
-			dxr[j] = inv * (g[j]*dyr[j] - v*c)
+		f32.RMSInputGrad(dxr, g, dyr, xr, inv, c)
+	}
+}
+
+// gelu32 is the float32 GELU of one block: a = z·Φ(z) with Φ(z) =
+// ½(1 + erf(z/√2)), keeping Φ in cdf for the backward pass; the kernels are
+// f32.GELU and f32.GELUBackward (erf and exp by polynomials, errors below
+// 1e-6). The forward pass first adds the preceding Linear's bias to its
+// product, z = x + b (stored back into x, which the backward pass reads),
+// and the backward pass adds the result's column sums to that bias's
+// gradient, each row by row while the row is in cache, instead of in
+// separate passes over the whole activation. It is a gemm.Ranger over the
+// elements so that the element-wise work runs on every thread.
+type gelu32 struct {
+	a, cdf, x   []float32 // forward: outputs a, cdf; input x (z after)
+	bias        []float32 // forward: the bias, one row's worth
+	dx, dy      []float32 // backward
+	db          []float32 // backward: the bias gradient
+	backwardRun bool
+	dbDone      bool // backward: Range(0, n) added dx's column sums to db
+}
+
+// Range runs the forward or backward pass on elements [lo, hi), row
+// segment by row segment.
+func (g *gelu32) Range(lo, hi int) {
+	c := len(g.bias)
+	if g.backwardRun {
+		c = len(g.db)
+	}
+	whole := lo == 0 && hi == len(g.x)
+	for lo < hi {
+		j := lo % c // column of element lo
+		end := min(hi, lo-j+c)
+		if !g.backwardRun {
+			x := g.x[lo:end]
+			f32.Add(x, g.bias[j:j+end-lo])
+			f32.GELU(g.a[lo:end], g.cdf[lo:end], x)
+		} else {
+			dx := g.dx[lo:end]
+			f32.GELUBackward(dx, g.dy[lo:end], g.x[lo:end], g.cdf[lo:end])
+			if whole { // one goroutine, rows in order: add while in cache
+				f32.Add(g.db[j:j+end-lo], dx)
+			}
+		}
+		lo = end
+	}
+	if whole && g.backwardRun {
+		g.dbDone = true
+	}
+}
+
+// forwardBias adds the bias b to every row of x (rows of len(b) values)
+// and writes gelu(x) into a and Φ(x) into cdf.
+func (g *gelu32) forwardBias(a, cdf, x, b []float32) {
+	if len(b) == 0 || len(x)%len(b) != 0 || len(a) != len(x) || len(cdf) != len(x) {
+		panic(ErrShape)
+	}
+	g.a, g.cdf, g.x, g.bias, g.backwardRun = a, cdf, x, b, false
+	gemm.For(len(x), g)
+	g.a, g.cdf, g.x, g.bias = nil, nil, nil, nil
+}
+
+// backwardBias overwrites dx with dy ⊙ gelu'(x), gelu'(x) = Φ(x) + x·φ(x),
+// and adds dx's column sums to the bias gradient db (rows of len(db.Grad)
+// values; a stale db is cleared first); dx may be dy. The sums are added
+// row by row in order, as linear32.backward adds them: the result does not
+// depend on whether the rows were split across threads.
+func (g *gelu32) backwardBias(dx, dy, x, cdf []float32, db *Param32) {
+	if len(db.Grad) == 0 || len(x)%len(db.Grad) != 0 || len(dx) != len(x) || len(dy) != len(x) || len(cdf) != len(x) {
+		panic(ErrShape)
+	}
+	db.settle()
+	g.dx, g.dy, g.x, g.cdf, g.db, g.backwardRun, g.dbDone = dx, dy, x, cdf, db.Grad, true, false
+	gemm.For(len(x), g)
+	if !g.dbDone { // split across threads: sum the rows now
+		c := len(db.Grad)
+		for r := range len(dx) / c {
+			f32.Add(db.Grad, dx[r*c:(r+1)*c])
 		}
 	}
-}
-
-// gelu32 is the float32 GELU of one block: a = x·Φ(x) with Φ(x) =
-// ½(1 + erf(x/√2)), keeping Φ in cdf for the backward pass; the kernels are
-// f32.GELU and f32.GELUBackward (erf and exp by polynomials, errors below
-// 1e-6). It is a gemm.Ranger so that the element-wise work runs on every
-// thread.
-type gelu32 struct {
-	a, cdf, x   []float32 // forward: outputs a, cdf; input x
-	dx, dy      []float32 // backward
-	backwardRun bool
-}
-
-// Range runs the forward or backward pass on elements [lo, hi).
-func (g *gelu32) Range(lo, hi int) {
-	if !g.backwardRun {
-		f32.GELU(g.a[lo:hi], g.cdf[lo:hi], g.x[lo:hi])
-		return
-	}
-	f32.GELUBackward(g.dx[lo:hi], g.dy[lo:hi], g.x[lo:hi], g.cdf[lo:hi])
-}
-
-// forward writes gelu(x) into a and Φ(x) into cdf.
-func (g *gelu32) forward(a, cdf, x []float32) {
-	g.a, g.cdf, g.x, g.backwardRun = a, cdf, x, false
-	gemm.For(len(x), g)
-	g.a, g.cdf, g.x = nil, nil, nil
-}
-
-// backward overwrites dx with dy ⊙ gelu'(x), gelu'(x) = Φ(x) + x·φ(x);
-// dx may be dy.
-func (g *gelu32) backward(dx, dy, x, cdf []float32) {
-	g.dx, g.dy, g.x, g.cdf, g.backwardRun = dx, dy, x, cdf, true
-	gemm.For(len(x), g)
-	g.dx, g.dy, g.x, g.cdf = nil, nil, nil, nil
+	g.dx, g.dy, g.x, g.cdf, g.db = nil, nil, nil, nil, nil
 }
 
 // to32 rounds src into dst (at least as long).

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -67,6 +68,11 @@ var (
 	// when a data file is missing; the message names the missing files and
 	// the command that fetches them.
 	ErrMNISTNotFound = errors.New("net: mnist data not found")
+
+	// ErrMNISTUnreadable is wrapped, with the system's error, by the error
+	// LoadMNIST and MNISTDir return when a data file exists but cannot be
+	// read (no read permission, a loop of symbolic links, an I/O error).
+	ErrMNISTUnreadable = errors.New("net: mnist data unreadable")
 
 	// ErrIDX is wrapped by the errors returned for a malformed, truncated or
 	// corrupt IDX file.
@@ -190,8 +196,12 @@ func MNISTDir(dir string) (string, error) {
 	}
 	var missing []string
 	for _, f := range []string{TrainImagesFile, TrainLabelsFile, TestImagesFile, TestLabelsFile} {
-		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.IsDir() {
+		fi, err := os.Stat(filepath.Join(dir, f))
+		switch {
+		case errors.Is(err, fs.ErrNotExist) || err == nil && fi.IsDir():
 			missing = append(missing, f)
+		case err != nil:
+			return "", fmt.Errorf("%w: %w", ErrMNISTUnreadable, err)
 		}
 	}
 	if len(missing) > 0 {
@@ -237,7 +247,8 @@ func escapeModulePath(p string) string {
 // normalised values (see PixelMean), kept as their pixel bytes in
 // Dataset.Bytes with the normalised value of each byte in Dataset.Levels
 // (47 MB and 7.8 MB; Float64 expands a set to 376 MB and 63 MB of float64),
-// labels ints in [0, 10). Errors wrap ErrMNISTNotFound or ErrIDX.
+// labels ints in [0, 10). Errors wrap ErrMNISTNotFound, ErrMNISTUnreadable
+// or ErrIDX.
 func LoadMNIST(dir string) (train, test *Dataset, err error) {
 	dir, err = MNISTDir(dir)
 	if err != nil {
@@ -287,8 +298,11 @@ func loadMNISTPair(imagesPath, labelsPath string) (*Dataset, error) {
 // readIDXFile opens a gzip-compressed IDX file and reads it with readIDX.
 func readIDXFile(path string, magic uint32) (dims []int, data []byte, err error) {
 	f, err := os.Open(path)
-	if err != nil {
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, fmt.Errorf("%w: %w", ErrMNISTNotFound, err)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrMNISTUnreadable, err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()

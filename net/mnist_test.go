@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -552,4 +553,35 @@ func ExampleDataset_Rows() {
 	// Output:
 	// [0.2 0.4 0.8 0.6]
 	// [0 1 0.2 0.4 0.8 0.6]
+}
+
+// TestMNISTUnreadable (issue 19, point 8): a data file that exists but
+// cannot be read is reported as unreadable (ErrMNISTUnreadable, with the
+// system's error), not as missing: a loop of symbolic links, and, when the
+// test does not run as root (root reads any file), a file without read
+// permission.
+func TestMNISTUnreadable(t *testing.T) {
+	dir := writeFiles(t, synthMNIST(3))
+	p := filepath.Join(dir, TestLabelsFile)
+	os.Remove(p)
+	if err := os.Symlink(p, p); err != nil {
+		t.Skip(err)
+	}
+	_, _, err := LoadMNIST(dir)
+	if !errors.Is(err, ErrMNISTUnreadable) || errors.Is(err, ErrMNISTNotFound) {
+		t.Errorf("symlink loop: %v, want ErrMNISTUnreadable and not ErrMNISTNotFound", err)
+	}
+	if os.Geteuid() == 0 {
+		t.Log("running as root: the permission case is not testable")
+		return
+	}
+	dir = writeFiles(t, synthMNIST(3))
+	p = filepath.Join(dir, TrainImagesFile)
+	if err := os.Chmod(p, 0); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = LoadMNIST(dir)
+	if !errors.Is(err, ErrMNISTUnreadable) || !errors.Is(err, fs.ErrPermission) {
+		t.Errorf("no read permission: %v, want ErrMNISTUnreadable and fs.ErrPermission", err)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/hyperconn/hyperconn/hc"
+	"github.com/hyperconn/hyperconn/kromhc"
 )
 
 // ErrSequence is the panic value when Model calls come out of order:
@@ -60,7 +61,19 @@ type Config struct {
 	// (the tested bound; measured ~1e-5). false, the default, is the float64
 	// reference path.
 	Float32 bool `json:"float32,omitempty"`
+	// Reduce is how the n streams become one before the final norm:
+	// ReduceSum (or "", the default) sums them; ReduceMerge weighs them with
+	// DeepSeek-V4's merging head (the optional head of its production mHC,
+	// see MixerMHCV4), whose parameters merge.phi, merge.alpha and merge.b
+	// follow the blocks in Params and stay float64 in a Float32 model.
+	Reduce string `json:"reduce,omitempty"`
 }
+
+// Values of Config.Reduce.
+const (
+	ReduceSum   = "sum"   // the sum of the streams (hc.Reduce)
+	ReduceMerge = "merge" // DeepSeek-V4's merging head: Σ_i (σ(α·x̂φ + b)_i + ε)·X_i
+)
 
 // withDefaults returns cfg with its zero fields filled in and validates it.
 func (cfg Config) withDefaults() (Config, error) {
@@ -102,6 +115,14 @@ func (cfg Config) withDefaults() (Config, error) {
 		return Config{}, fmt.Errorf("net: config: N = %d with Mixer %q: mhclite mixes all n! permutations and is refused above n = %d: %w",
 			cfg.N, cfg.Mixer, MaxLiteN, ErrConfig)
 	}
+	if cfg.Reduce != "" && cfg.Reduce != ReduceSum && cfg.Reduce != ReduceMerge {
+		return Config{}, fmt.Errorf("net: config: Reduce %q unknown, want %q or %q: %w", cfg.Reduce, ReduceSum, ReduceMerge, ErrConfig)
+	}
+	if cfg.Mixer == MixerKromHC {
+		if _, err := kromhc.NumParams(kromhc.PaperConfig(cfg.N, cfg.Width, 0)); err != nil {
+			return Config{}, fmt.Errorf("net: config: N = %d with Mixer %q: %w: %w", cfg.N, cfg.Mixer, ErrConfig, err)
+		}
+	}
 	known := false
 	for _, name := range MixerNames() {
 		known = known || name == cfg.Mixer
@@ -125,6 +146,9 @@ type block struct {
 //	  → L blocks X ← H_res·X + h_postᵀ·MLP(RMSNorm(h_pre·X))
 //	  → Reduce (sum of streams) → RMSNorm → head (Linear to Classes)
 //
+// (with Config.Reduce = ReduceMerge the reduce is DeepSeek-V4's merging head
+// instead: Σ_i w_i·X_i with w = σ(α·x̂φ + b) + ε from the RMS-normalised
+// streams, parameters merge.phi, merge.alpha and merge.b after the blocks)
 // with MLP = Linear C→hC, GELU, Linear hC→C. Block l's mixer is built with
 // layer index l (0-based). A Model keeps the activations of the last batch
 // given to Forward (or Logits) for Backward; its buffers grow to the
@@ -137,6 +161,7 @@ type Model struct {
 	hid    int
 	embed  *Linear
 	blocks []block
+	merge  *merge // Config.Reduce = ReduceMerge; nil: the sum of the streams
 	final  *RMSNorm
 	head   *Linear
 	params []*Param
@@ -164,8 +189,13 @@ type workspace struct {
 // NewModel validates cfg and returns a Model with freshly initialised
 // weights: Glorot-uniform Linears drawn in a fixed order from PCG(Seed, 0),
 // unit norm gains, and each mixer's reference initialisation. A bad field
-// gives an error wrapping ErrConfig that names it.
+// gives an error wrapping ErrConfig that names it; a model above
+// MaxParams values is refused, before anything is allocated, with an error
+// that also wraps hc.ErrTooLarge and names the memory it would need.
 func NewModel(cfg Config) (*Model, error) {
+	if _, err := NumParams(cfg); err != nil {
+		return nil, err
+	}
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -178,7 +208,7 @@ func NewModel(cfg Config) (*Model, error) {
 		for _, p := range ps {
 			m.params = append(m.params, p)
 			m.names = append(m.names, prefix+p.Name)
-			isMixer = append(isMixer, strings.HasSuffix(prefix, "mixer."))
+			isMixer = append(isMixer, strings.HasSuffix(prefix, "mixer.") || prefix == "merge.")
 		}
 	}
 	m.embed = NewLinear("embed", cfg.Inputs, c, rnd)
@@ -202,6 +232,10 @@ func NewModel(cfg Config) (*Model, error) {
 		add(prefix, b.norm.Params())
 		add(prefix, b.up.Params())
 		add(prefix, b.down.Params())
+	}
+	if cfg.Reduce == ReduceMerge {
+		m.merge = newMerge(cfg.N, c)
+		add("merge.", m.merge.params())
 	}
 	m.final = NewRMSNorm("final", c)
 	m.head = NewLinear("head", c, cfg.Classes, rnd)
@@ -335,7 +369,7 @@ func (m *Model) Logits(x []float64, rows int) ([]float64, error) {
 			return nil, fmt.Errorf("net: block %d: %w: %w", l, ErrNonFinite, err)
 		}
 	}
-	hc.Reduce(w.red, w.streams, rows, n, c)
+	m.reduce(w.red, w.streams, rows)
 	m.final.Forward(w.fin, w.red, rows)
 	m.head.Forward(w.logits, w.fin, rows)
 	m.ready = true
@@ -398,7 +432,7 @@ func (m *Model) BackwardLogits(dlogits []float64) {
 	n, c := m.n, m.c
 	m.head.Backward(w.dfin, dlogits, w.fin, rows)
 	m.final.Backward(w.dred, w.dfin, w.red, rows)
-	hc.ReduceBackward(w.dX, w.dred, rows, n, c)
+	m.reduceBackward(w.dX, w.dred, w.streams, rows)
 	dX, dX2 := w.dX, w.dX2
 	for l := len(m.blocks) - 1; l >= 0; l-- {
 		b := &m.blocks[l]
@@ -454,4 +488,25 @@ func (m *Model) Evaluate(d *Dataset, batch int) (loss, accuracy float64, err err
 		return 0, 0, nil
 	}
 	return loss / float64(d.N), float64(total) / float64(d.N), nil
+}
+
+// reduce writes the network's reduce of the streams x into dst: the merging
+// head of MixerMHCV4, or the sum of the streams.
+func (m *Model) reduce(dst, x []float64, rows int) {
+	if m.merge != nil {
+		m.merge.forward(dst, x, rows)
+		return
+	}
+	hc.Reduce(dst, x, rows, m.n, m.c)
+}
+
+// reduceBackward writes into dx the gradient of reduce given dred, with x
+// the streams of the last forward pass, and adds the merging head's
+// parameter gradients.
+func (m *Model) reduceBackward(dx, dred, x []float64, rows int) {
+	if m.merge != nil {
+		m.merge.backward(dx, dred, x, rows)
+		return
+	}
+	hc.ReduceBackward(dx, dred, rows, m.n, m.c)
 }

@@ -35,7 +35,7 @@ type block32 struct {
 // and the float64 buffers at the branch boundaries.
 type workspace32 struct {
 	x, emb                []float32
-	in, u, h, a, cdf      [][]float32 // per block: branch input, normed, pre-GELU, post-GELU, Φ(pre-GELU)
+	in, u, h, a, cdf      [][]float32 // per block: branch input, normed, pre-GELU (with the bias), post-GELU, Φ(pre-GELU)
 	f, red, fin, logits   []float32
 	dlogits, dfin, dred   []float32
 	df, da, du, din, dem  []float32
@@ -161,15 +161,15 @@ func (f *model32) logits(m *Model, x []float64, rows int) error {
 		}
 		to32(w.in[l], w.in64)
 		b.norm.forward(w.u[l], w.in[l], rows)
-		b.up.forward(w.h[l], w.u[l], rows)
-		f.gelu.forward(w.a[l], w.cdf[l], w.h[l])
+		b.up.product(w.h[l], w.u[l], rows)
+		f.gelu.forwardBias(w.a[l], w.cdf[l], w.h[l], b.up.b.Value)
 		b.down.forward(w.f, w.a[l], rows)
 		to64(w.f64, w.f)
 		if err := layer.Post(mw.streams, w.f64); err != nil {
 			return fmt.Errorf("net: block %d: %w: %w", l, ErrNonFinite, err)
 		}
 	}
-	hc.Reduce(mw.red, mw.streams, rows, n, c)
+	m.reduce(mw.red, mw.streams, rows)
 	to32(w.red, mw.red)
 	f.final.forward(w.fin, w.red, rows)
 	f.head.forward(w.logits, w.fin, rows)
@@ -185,7 +185,7 @@ func (f *model32) backward(m *Model, dlogits []float64) {
 	f.head.backward(w.dfin, w.dlogits, w.fin, rows)
 	f.final.backward(w.dred, w.dfin, w.red, rows)
 	to64(mw.dred, w.dred)
-	hc.ReduceBackward(mw.dX, mw.dred, rows, n, c)
+	m.reduceBackward(mw.dX, mw.dred, mw.streams, rows)
 	dX, dX2 := mw.dX, mw.dX2
 	for l := len(f.blocks) - 1; l >= 0; l-- {
 		b, layer := &f.blocks[l], m.blocks[l].layer
@@ -193,8 +193,8 @@ func (f *model32) backward(m *Model, dlogits []float64) {
 		m.gradNorm[l] = layer.GradNorm()
 		to32(w.df, w.df64)
 		b.down.backward(w.da, w.df, w.a[l], rows)
-		f.gelu.backward(w.da, w.da, w.h[l], w.cdf[l])
-		b.up.backward(w.du, w.da, w.u[l], rows)
+		f.gelu.backwardBias(w.da, w.da, w.h[l], w.cdf[l], b.up.b)
+		b.up.backwardW(w.du, w.da, w.u[l], rows)
 		b.norm.backward(w.din, w.du, w.in[l], rows)
 		to64(w.d64b, w.din)
 		for _, q := range b.mix { // PreBackward adds into their gradients

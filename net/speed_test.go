@@ -3,6 +3,7 @@ package net
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 	"time"
 
@@ -96,6 +97,9 @@ func gemmOnly(cfg Config, rows int) func() {
 // its products (recorded from one step with gemm.Record and replayed alone
 // with gemm.Replay, interleaved like gemm-only). x-products is the ratio
 // issue 7 bounds: the step's time over the time of all its GEMMs alone.
+// With one thread, on Linux, "cpu-x-gemm" and "cpu-x-products" are the same
+// ratios of the thread's CPU times (threadCPU), which leave out the time
+// other processes held the core.
 // Select with -bench, e.g.
 //
 //	go test -tags openblas -run - -bench 'Depth32/backend=openblas/dtype=f32/threads=1/C=128' ./net
@@ -157,9 +161,16 @@ func BenchmarkDepth32(b *testing.B) {
 							products := gemm.Replay(gemm.Record(false), 9)
 							products()
 							var gemmTime, productTime time.Duration
+							// The same by the thread's CPU time (one thread).
+							var stepCPU, gemmCPU, productCPU time.Duration
+							if th == 1 {
+								runtime.LockOSThread()
+								defer runtime.UnlockOSThread()
+							}
 							clock0 := gemm.Clock(true)
 							b.ReportAllocs()
 							for b.Loop() {
+								c0, _ := threadCPU()
 								if _, err := tr.Step(); err != nil {
 									b.Fatal(err)
 								}
@@ -167,13 +178,18 @@ func BenchmarkDepth32(b *testing.B) {
 								// The step's GEMMs alone, interleaved and
 								// untimed: the ratio holds even on a busy machine.
 								b.StopTimer()
+								c1, _ := threadCPU()
 								t0 := time.Now()
 								gemms()
 								gemmTime += time.Since(t0)
+								c2, _ := threadCPU()
+								stepCPU, gemmCPU = stepCPU+c1-c0, gemmCPU+c2-c1
 								if th == 1 {
 									t0 = time.Now()
 									products()
 									productTime += time.Since(t0)
+									c3, _ := threadCPU()
+									productCPU += c3 - c2
 								}
 								gemm.Clock(true)
 								b.StartTimer()
@@ -184,11 +200,67 @@ func BenchmarkDepth32(b *testing.B) {
 							if th == 1 { // one goroutine multiplies at a time
 								b.ReportMetric(float64(inSteps)/float64(b.Elapsed()), "in-products")
 								b.ReportMetric(float64(b.Elapsed())/float64(productTime), "x-products")
+								if gemmCPU > 0 && productCPU > 0 {
+									b.ReportMetric(float64(stepCPU)/float64(gemmCPU), "cpu-x-gemm")
+									b.ReportMetric(float64(stepCPU)/float64(productCPU), "cpu-x-products")
+								}
 							}
 						})
 					}
 				}
 			}
 		}
+	}
+}
+
+// BenchmarkOptimizerFloor times, beside the Linear products of a depth-32
+// float32 step (gemmOnly), the float32 AdamW update of the same network's
+// parameters alone (adamW32.stepScaled over the whole arena, after the
+// products, so that its data is as cold as in a step), one thread, on the
+// current backend. It reports "adamw/gemm": the update's time over the
+// products', by the thread's CPU time on Linux (else by wall time). The
+// update streams 28 bytes per parameter (value, gradient, two moments read;
+// value and moments written) and is bound by memory, so 1 + adamw/gemm is
+// a floor under the residual step's x-gemm in BenchmarkDepth32.
+//
+//	go test -tags openblas -run '^$' -bench OptimizerFloor ./net
+func BenchmarkOptimizerFloor(b *testing.B) {
+	defer gemm.SetThreads(gemm.SetThreads(1))
+	data := teacherData(1, 640, ImageSize, Classes)
+	for _, c := range []int{128, 256} {
+		b.Run(fmt.Sprintf("backend=%v/C=%d", gemm.Current(), c), func(b *testing.B) {
+			runtime.LockOSThread() // threadCPU reads this thread
+			defer runtime.UnlockOSThread()
+			m, err := NewModel(Config{Mixer: MixerResidual, N: 4, Width: c, Depth: 32, Seed: 1, Float32: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			tr, err := NewTrainer(m, data, TrainConfig{Steps: 1 << 30, Batch: 64, LR: 1e-4, Seed: 1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := tr.Step(); err != nil {
+				b.Fatal(err)
+			}
+			gemms := gemmOnly(m.cfg, 64)
+			gemms()
+			var gemmT, adamT time.Duration
+			clock := func() time.Duration {
+				if t, ok := threadCPU(); ok {
+					return t
+				}
+				return time.Duration(time.Now().UnixNano())
+			}
+			for b.Loop() {
+				t0 := clock()
+				gemms()
+				t1 := clock()
+				tr.opt32.stepScaled(1e-9, 1)
+				t2 := clock()
+				gemmT, adamT = gemmT+t1-t0, adamT+t2-t1
+			}
+			b.ReportMetric(float64(adamT)/float64(gemmT), "adamw/gemm")
+			b.ReportMetric(float64(len(tr.opt32.a.value)), "params")
+		})
 	}
 }

@@ -180,6 +180,7 @@ func TestTrainConfigErrors(t *testing.T) {
 		{"Subset", TrainConfig{Steps: 1, Subset: -3}},
 		{"MaxLoss", TrainConfig{Steps: 1, MaxLoss: -1}},
 		{"DiagEvery", TrainConfig{Steps: 1, DiagEvery: -1}},
+		{"SummaryEvery", TrainConfig{Steps: 1, SummaryEvery: -2}},
 	} {
 		tr, err := NewTrainer(m, data, tc.cfg)
 		if tr != nil || !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tc.field) {
@@ -230,6 +231,33 @@ func TestTrainDiagnostics(t *testing.T) {
 	}
 	if len(steps) != 3 || steps[0] != 3 || steps[1] != 6 || steps[2] != 7 {
 		t.Errorf("diagnostics at steps %v, want [3 6 7]", steps)
+	}
+}
+
+// TestTrainSummaries checks that summaries are recorded on schedule and
+// that each is the Diagnostics of the same step, field for field.
+func TestTrainSummaries(t *testing.T) {
+	tr := smallRun(t, MixerHC, TrainConfig{Steps: 8, DiagEvery: 2, SummaryEvery: 2, DiagSamples: 2})
+	if _, err := tr.Run(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	sums, diags := tr.Summaries(), tr.Diagnostics()
+	if len(sums) != 4 || len(diags) != 4 {
+		t.Fatalf("%d summaries, %d diagnostics; want 4 each", len(sums), len(diags))
+	}
+	for k, s := range sums {
+		d := diags[k]
+		if s.Step != 2*(k+1) || d.Step != s.Step {
+			t.Errorf("summary %d at step %d, diagnostics at %d; want %d", k, s.Step, d.Step, 2*(k+1))
+		}
+		if want := summaryOf(d.Diagnostics); s.Summary != want {
+			t.Errorf("step %d: summary %+v, want %+v", s.Step, s.Summary, want)
+		}
+	}
+	// HC's matrices are not doubly stochastic: the gains must have moved
+	// off 1 after 8 updates, or the test compares nothing.
+	if last := sums[len(sums)-1]; last.ForwardAmax == 1 || last.MaxDSDeviation == 0 {
+		t.Errorf("last summary %+v: hc's gains still exactly 1", last.Summary)
 	}
 }
 

@@ -6,7 +6,7 @@ import (
 	"math"
 
 	"github.com/hyperconn/hyperconn/hc"
-	"github.com/hyperconn/hyperconn/internal/head"
+	"github.com/hyperconn/hyperconn/internal/shell"
 	"github.com/hyperconn/hyperconn/spectral"
 )
 
@@ -74,92 +74,81 @@ func NormalizedConfig(n, c, layer int) Config {
 	return Config{N: n, C: c, Layer: layer, Form: Normalized}
 }
 
-// Mixer is an sHC parameterisation. It implements hc.Mixer.
+// frame is the shared shell of the coefficient-head mixers.
+type frame = shell.Shell
+
+// Mixer is an sHC parameterisation. The map onto the spectral sphere is
+// this package's; the rest comes from internal/shell, whose methods Mixer
+// also has: Shape and TapeLen (hc.Mixer), SetFloat32Products
+// (hc.Float32Products), and Float32Params and SetFloat32Storage
+// (hc.Float32Storage of the head's Φ).
 type Mixer struct {
-	cfg  Config
-	head *head.Head
-	m    int // n − 1
-	l    int // SkewLen(m), the length of z_U and z_V
+	*frame
+	cfg Config
+	m   int // n − 1
+	l   int // SkewLen(m), the length of z_U and z_V
 	// Structural form: nil where absent (n ≤ 2 has no U, V; n = 1 nothing).
 	bU, bV, bS *hc.Param
 	sU, sV, sS *hc.Param
 	gU, gV     *hc.Param
 	aRes, bRes *hc.Param // normalized form
-	params     []*hc.Param
-	resLen     int  // residual values per token: raw logits and tape entries
-	structural bool // n ≥ 2 and Form == Structural
+	resLen     int       // residual values per token: raw logits and tape entries
+	structural bool      // n ≥ 2 and Form == Structural
 }
 
-var _ hc.Mixer = (*Mixer)(nil)
-
-// New validates cfg and returns a mixer with the reference init.
+// New validates cfg and returns an sHC mixer in cfg.Form with its
+// reference init (see Config).
 func New(cfg Config) (*Mixer, error) {
-	if cfg.N < 1 || cfg.C < 1 {
-		return nil, fmt.Errorf("%w: N = %d, C = %d: both must be ≥ 1", ErrConfig, cfg.N, cfg.C)
+	if _, err := NumParams(cfg); err != nil {
+		return nil, err
 	}
-	if cfg.Layer < 0 {
-		return nil, fmt.Errorf("%w: Layer = %d: must be ≥ 0", ErrConfig, cfg.Layer)
-	}
-	if cfg.Form != Structural && cfg.Form != Normalized {
-		return nil, fmt.Errorf("%w: unknown %v", ErrConfig, cfg.Form)
-	}
-	if !(cfg.Radius >= 0) || math.IsInf(cfg.Radius, 0) {
-		return nil, fmt.Errorf("%w: Radius = %v: must be finite and > 0 (0 means 1)", ErrConfig, cfg.Radius)
-	}
-	if cfg.Radius == 0 {
-		cfg.Radius = 1
+	cfg, err := checked(cfg)
+	if err != nil {
+		return nil, err
 	}
 	n := cfg.N
 	mix := &Mixer{cfg: cfg, m: n - 1, l: spectral.SkewLen(n - 1)}
-	k := 0
-	switch {
-	case n == 1:
-		// H_res = [r] whatever the data: no residual parameters.
-	case cfg.Form == Structural:
-		k = mix.m * mix.m // ℓ_U, ℓ_V, ℓ_S: 2·m(m−1)/2 + m
-		mix.structural = true
-	default:
-		k = n * n
-	}
-	h, err := head.New(n, cfg.C, k, cfg.Layer)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
-	}
-	mix.head = h
-	mix.resLen = k
-	mix.params = h.Params()
-	if n == 1 {
-		return mix, nil
-	}
+	var params []*hc.Param
 	vec := func(name string, size int, v float64) *hc.Param {
 		p := &hc.Param{Name: name, Value: make([]float64, size), Grad: make([]float64, size), NoDecay: true}
 		for i := range p.Value {
 			p.Value[i] = v
 		}
-		mix.params = append(mix.params, p)
+		params = append(params, p)
 		return p
 	}
-	if cfg.Form == Normalized {
+	switch {
+	case n == 1:
+		// H_res = [r] whatever the data: no residual parameters.
+	case cfg.Form == Normalized:
+		mix.resLen = n * n
 		mix.aRes = vec("alpha_res", 1, DefaultGate)
 		mix.bRes = vec("b_res", n*n, 0)
 		for i := 0; i < n; i++ {
 			mix.bRes.Value[i*n+i] = 1
 		}
-		return mix, nil
+	default:
+		mix.resLen = mix.m * mix.m // ℓ_U, ℓ_V, ℓ_S: 2·m(m−1)/2 + m
+		mix.structural = true
+		if mix.l > 0 {
+			mix.bU = vec("b_U", mix.l, 0)
+			mix.bV = vec("b_V", mix.l, 0)
+		}
+		mix.bS = vec("b_sigma", mix.m, DefaultSigmaBias)
+		if mix.l > 0 {
+			mix.sU = vec("s_U", 1, DefaultScale)
+			mix.sV = vec("s_V", 1, DefaultScale)
+		}
+		mix.sS = vec("s_sigma", 1, DefaultScale)
+		if mix.l > 0 {
+			mix.gU = vec("gamma_U", 1, DefaultGamma)
+			mix.gV = vec("gamma_V", 1, DefaultGamma)
+		}
 	}
-	if mix.l > 0 {
-		mix.bU = vec("b_U", mix.l, 0)
-		mix.bV = vec("b_V", mix.l, 0)
-	}
-	mix.bS = vec("b_sigma", mix.m, DefaultSigmaBias)
-	if mix.l > 0 {
-		mix.sU = vec("s_U", 1, DefaultScale)
-		mix.sV = vec("s_V", 1, DefaultScale)
-	}
-	mix.sS = vec("s_sigma", 1, DefaultScale)
-	if mix.l > 0 {
-		mix.gU = vec("gamma_U", 1, DefaultGamma)
-		mix.gV = vec("gamma_V", 1, DefaultGamma)
+	mix.frame, err = shell.New(shell.Config{N: n, C: cfg.C, Layer: cfg.Layer, K: mix.resLen, RecLen: mix.resLen,
+		Unit: cfg.Radius, Params: params, Err: ErrConfig})
+	if err != nil {
+		return nil, err
 	}
 	return mix, nil
 }
@@ -167,45 +156,17 @@ func New(cfg Config) (*Mixer, error) {
 // Config returns the mixer's configuration, defaults filled in.
 func (m *Mixer) Config() Config { return m.cfg }
 
-// Shape returns n and C.
-func (m *Mixer) Shape() (n, c int) { return m.cfg.N, m.cfg.C }
-
 // Params returns the shared head's phi, alpha, b_pre and b_post, then the
 // residual parameters. Structural form: b_U, b_V, b_sigma, s_U, s_V,
 // s_sigma, gamma_U, gamma_V, where the U and V ones are absent at n = 2
 // (m = 1 has no rotation). Normalized form: alpha_res, b_res. At n = 1,
 // H_res = [r] and there are no residual parameters. Every residual
 // parameter is marked NoDecay.
-func (m *Mixer) Params() []*hc.Param { return m.params }
-
-// TapeLen is the head's tape plus, per token, tanh(·) of the U and V
-// logits and σ (m² values) in the structural form, or A (n² values) in the
+//
+// A token's tape is the head's record, then tanh(·) of the U and V logits
+// and σ (m² values) in the structural form, or A (n² values) in the
 // normalized form.
-func (m *Mixer) TapeLen() int { return m.head.TapeLen() + m.resLen }
-
-// NewWorker returns a worker for one goroutine.
-func (m *Mixer) NewWorker() hc.Worker {
-	n, k := m.cfg.N, m.resLen
-	w := &worker{m: m, head: m.head.NewWorker(), draw: make([]float64, k),
-		h: make([]float64, n*n), g: make([]float64, n*n)}
-	if n == 1 {
-		return w
-	}
-	if m.structural {
-		w.sphere = spectral.NewSphere[float64](n)
-		if n == 4 {
-			w.s4 = newSphere4()
-		}
-		w.zu, w.zv = make([]float64, m.l), make([]float64, m.l)
-		w.dzu, w.dzv, w.dsig = make([]float64, m.l), make([]float64, m.l), make([]float64, m.m)
-		w.gbU, w.gbV, w.gbS = make([]float64, m.l), make([]float64, m.l), make([]float64, m.m)
-	} else {
-		w.norm = spectral.NewNormalizer[float64](n)
-		w.dA = make([]float64, n*n)
-		w.gbRes = make([]float64, n*n)
-	}
-	return w
-}
+func (m *Mixer) Params() []*hc.Param { return m.frame.Params() }
 
 // Deviation is how far the n×n row-major h is from the structural form's
 // promise for radius r: the largest of |row sum − r|, |column sum − r| and
@@ -233,4 +194,22 @@ func NormDeviation(h []float64, n int, r float64) float64 {
 		panic(fmt.Errorf("%w: shc: len(h) = %d for n = %d", hc.ErrShape, len(h), n))
 	}
 	return math.Abs(spectral.Norm(h, n, n) - r)
+}
+
+// checked returns cfg with its defaults filled in, or an error if cfg is
+// invalid: the single place New checks it.
+func checked(cfg Config) (Config, error) {
+	if err := shell.Check(ErrConfig, cfg.N, cfg.C, cfg.Layer); err != nil {
+		return cfg, err
+	}
+	if cfg.Form != Structural && cfg.Form != Normalized {
+		return cfg, fmt.Errorf("%w: unknown %v", ErrConfig, cfg.Form)
+	}
+	if !(cfg.Radius >= 0) || math.IsInf(cfg.Radius, 0) {
+		return cfg, fmt.Errorf("%w: Radius = %v: must be finite and > 0 (0 means 1)", ErrConfig, cfg.Radius)
+	}
+	if cfg.Radius == 0 {
+		cfg.Radius = 1
+	}
+	return cfg, nil
 }

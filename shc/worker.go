@@ -1,31 +1,53 @@
 package shc
 
 import (
-	"errors"
 	"fmt"
 	"math"
 
 	"github.com/hyperconn/hyperconn/hc"
 	"github.com/hyperconn/hyperconn/internal/f64"
-	"github.com/hyperconn/hyperconn/internal/head"
+	"github.com/hyperconn/hyperconn/internal/shell"
 	"github.com/hyperconn/hyperconn/spectral"
 )
 
-// worker is one goroutine's scratch and private gradients. The spectral
-// workspaces keep only the last token's forward state, so Backward recomputes
-// the token's forward from the tape (bit-identical, it is the same
-// computation on the same values) before differentiating it. At n = 4 the
-// structural form takes sphere4's fixed-size path for tokens in its domain
-// (every |z| < 1, |σ| ≤ 1), which equals spectral.Sphere's results and whose
-// backward recomputes only the two Cayley transforms, not H.
-//
-// The head's projections run as matrix products over a chunk of tokens
-// (ForwardChunk, BackwardChunk); the map from the raw logits to H_res and
-// its backward run token by token. Forward and Backward are the chunked
-// calls for one token.
+// NewWorker returns a worker for one goroutine.
+func (m *Mixer) NewWorker() hc.Worker {
+	n, k := m.cfg.N, m.resLen
+	w := &worker{m: m, draw: make([]float64, k), h: make([]float64, n*n), g: make([]float64, n*n)}
+	w.Worker = m.frame.Worker(w)
+	if n == 1 {
+		return w
+	}
+	if m.structural {
+		w.sphere = spectral.NewSphere[float64](n)
+		if n == 4 {
+			w.s4 = newSphere4()
+		}
+		w.zu, w.zv = make([]float64, m.l), make([]float64, m.l)
+		w.dzu, w.dzv, w.dsig = make([]float64, m.l), make([]float64, m.l), make([]float64, m.m)
+		w.gbU, w.gbV, w.gbS = make([]float64, m.l), make([]float64, m.l), make([]float64, m.m)
+	} else {
+		w.norm = spectral.NewNormalizer[float64](n)
+		w.dA = make([]float64, n*n)
+		w.gbRes = make([]float64, n*n)
+	}
+	return w
+}
+
+var _ hc.Float32Storage = (*Mixer)(nil) // so hc.Mixer and hc.Float32Products too
+
+// worker is the shell's Worker (head, chunk loop, Flush) with the map onto
+// the spectral sphere as its Residual, and that map's scratch and private
+// gradients. The map and its backward run token by token. The spectral
+// workspaces keep only the last token's forward state, so the backward
+// recomputes the token's forward from the tape (bit-identical, it is the
+// same computation on the same values) before differentiating it. At n = 4
+// the structural form takes sphere4's fixed-size path for tokens in its
+// domain (every |z| < 1, |σ| ≤ 1), which equals spectral.Sphere's results
+// and whose backward recomputes only the two Cayley transforms, not H.
 type worker struct {
+	*shell.Worker
 	m    *Mixer
-	head *head.Worker
 	draw []float64 // tokens×k: ∂L/∂raw, grown to the largest chunk
 	h    []float64 // n×n: H recomputed in Backward
 	g    []float64 // n×n: ∂L/∂H of the unit-radius matrix
@@ -46,39 +68,22 @@ type worker struct {
 	gbRes []float64 // private ∂L/∂b_res
 }
 
-var _ hc.ChunkWorker = (*worker)(nil)
+var _ shell.Residual = (*worker)(nil)
 
-// Forward computes h_pre, h_post and H_res of one token.
-func (w *worker) Forward(pre, post, res, tape, x []float64) error {
-	return w.ForwardChunk(pre, post, res, tape, x, 1)
-}
-
-// ForwardChunk is Forward for consecutive tokens (see hc.ChunkWorker): the
-// head's projections of the whole chunk are one matrix product, H_res is
-// built token by token. A token's tape is the head's record, then the
-// residual record of forwardSphere or forwardNormalized.
-func (w *worker) ForwardChunk(pre, post, res, tape, x []float64, tokens int) error {
-	m := w.m
-	n, nn := m.cfg.N, m.cfg.N*m.cfg.N
-	tl, ht := m.TapeLen(), m.head.TapeLen()
-	w.head.ForwardChunk(pre, post, tape, tl, x, tokens)
-	if n == 1 {
-		for t := range tokens {
-			res[t] = m.cfg.Radius
-		}
-		return nil
-	}
-	for t := range tokens {
-		rec := tape[t*tl : (t+1)*tl]
-		raw, h := m.head.Raw(rec), res[t*nn:(t+1)*nn]
+// Residual builds H_res token by token. A token's own record is that of
+// forwardSphere or forwardNormalized.
+func (w *worker) Residual(res []float64, c shell.Chunk) error {
+	nn := w.m.cfg.N * w.m.cfg.N
+	for t := range c.Tokens {
+		raw, h := c.Raw(t), res[t*nn:(t+1)*nn]
 		var err error
-		if m.structural {
-			err = w.forwardSphere(h, rec[ht:], raw)
+		if w.m.structural {
+			err = w.forwardSphere(h, c.Rec(t), raw)
 		} else {
-			err = w.forwardNormalized(h, rec[ht:], raw)
+			err = w.forwardNormalized(h, c.Rec(t), raw)
 		}
 		if err != nil {
-			return wrap(t, err)
+			return shell.TokenError("shc", t, "H_res", err)
 		}
 	}
 	return nil
@@ -144,45 +149,22 @@ func (w *worker) forwardNormalized(res, a, raw []float64) error {
 	return err
 }
 
-// wrap turns an error of the spectral package for the chunk's token t into
-// this package's, wrapping hc.ErrNotFinite as well when a coefficient was NaN
-// or infinite.
-func wrap(t int, err error) error {
-	if errors.Is(err, spectral.ErrNonFinite) {
-		return fmt.Errorf("shc: token %d: H_res: %w: %w", t, hc.ErrNotFinite, err)
-	}
-	return fmt.Errorf("shc: token %d: H_res: %w", t, err)
-}
-
-// Backward differentiates Forward.
-func (w *worker) Backward(dx, x, tape, dpre, dpost, dres []float64) {
-	w.BackwardChunk(dx, x, tape, dpre, dpost, dres, 1)
-}
-
-// BackwardChunk is Backward for consecutive tokens (see hc.ChunkWorker):
-// the residual map token by token, then the head's backward for the whole
-// chunk as matrix products.
-func (w *worker) BackwardChunk(dx, x, tape, dpre, dpost, dres []float64, tokens int) {
+// ResidualBackward differentiates Residual token by token.
+func (w *worker) ResidualBackward(dres []float64, c shell.Chunk) []float64 {
 	m := w.m
-	n, nn, k := m.cfg.N, m.cfg.N*m.cfg.N, m.resLen
-	tl, ht := m.TapeLen(), m.head.TapeLen()
-	if n == 1 {
-		w.head.BackwardChunk(dx, x, tape, tl, dpre, dpost, nil, tokens)
-		return
+	nn, k := m.cfg.N*m.cfg.N, m.resLen
+	if len(w.draw) < c.Tokens*k {
+		w.draw = make([]float64, c.Tokens*k)
 	}
-	if len(w.draw) < tokens*k {
-		w.draw = make([]float64, tokens*k)
-	}
-	for t := range tokens {
-		rec := tape[t*tl : (t+1)*tl]
+	for t := range c.Tokens {
 		draw, g := w.draw[t*k:(t+1)*k], dres[t*nn:(t+1)*nn]
 		if m.structural {
-			w.backwardSphere(draw, m.head.Raw(rec), rec[ht:], g)
+			w.backwardSphere(draw, c.Raw(t), c.Rec(t), g)
 		} else {
-			w.backwardNormalized(draw, m.head.Raw(rec), rec[ht:], g)
+			w.backwardNormalized(draw, c.Raw(t), c.Rec(t), g)
 		}
 	}
-	w.head.BackwardChunk(dx, x, tape, tl, dpre, dpost, w.draw, tokens)
+	return w.draw[:c.Tokens*k]
 }
 
 // backwardSphere sets draw = ∂L/∂raw and accumulates the gradients of the
@@ -301,40 +283,25 @@ func (w *worker) backwardNormalized(draw, raw, a, dres []float64) {
 	}
 }
 
-// Flush adds the private gradients into the Params and zeroes them.
-func (w *worker) Flush() {
-	w.head.Flush()
+// FlushResidual adds the private gradients of the residual parameters into
+// the Params and zeroes them.
+func (w *worker) FlushResidual() {
 	m := w.m
-	if m.cfg.N == 1 {
-		return
-	}
 	if !m.structural {
-		flushScalar(m.aRes, &w.gaRes)
-		flushVec(m.bRes, w.gbRes)
+		shell.FlushScalar(m.aRes, &w.gaRes)
+		shell.Flush(m.bRes, w.gbRes)
 		return
 	}
 	if m.l > 0 {
-		flushVec(m.bU, w.gbU)
-		flushVec(m.bV, w.gbV)
-		flushScalar(m.sU, &w.gsU)
-		flushScalar(m.sV, &w.gsV)
-		flushScalar(m.gU, &w.ggU)
-		flushScalar(m.gV, &w.ggV)
+		shell.Flush(m.bU, w.gbU)
+		shell.Flush(m.bV, w.gbV)
+		shell.FlushScalar(m.sU, &w.gsU)
+		shell.FlushScalar(m.sV, &w.gsV)
+		shell.FlushScalar(m.gU, &w.ggU)
+		shell.FlushScalar(m.gV, &w.ggV)
 	}
-	flushVec(m.bS, w.gbS)
-	flushScalar(m.sS, &w.gsS)
-}
-
-func flushVec(p *hc.Param, g []float64) {
-	for i, v := range g {
-		p.Grad[i] += v
-	}
-	clear(g)
-}
-
-func flushScalar(p *hc.Param, g *float64) {
-	p.Grad[0] += *g
-	*g = 0
+	shell.Flush(m.bS, w.gbS)
+	shell.FlushScalar(m.sS, &w.gsS)
 }
 
 func fill(s []float64, v float64) {

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hyperconn/hyperconn/kromhc"
 	"github.com/hyperconn/hyperconn/net"
 )
 
@@ -28,7 +29,10 @@ PNG + SVG plots into -out, with a summary table on stdout.
 
 mixers: residual (plain pre-norm residual, n = 1), hc (dynamic HC),
   hc-static, mhc (the paper's 20 Sinkhorn sweeps), mhc-exact (exact
-  projection), mhclite (n ≤ 8), shc (spectral sphere); or all
+  projection), mhclite (n ≤ 8), shc (spectral sphere), idhc (H_res = I),
+  kromhc (Kronecker product of permutation mixtures; n a product of factors
+  ≤ 8), orthohc (H_res = Cayley(skew) ∈ SO(n)), mhc-v4 (DeepSeek-V4's
+  production mHC); or all
 Ctrl-C stops cleanly: finished experiments stay saved, and a re-run with
 -resume skips every experiment whose saved key (mixer, depth and every
 hyperparameter) matches.
@@ -47,7 +51,15 @@ const (
 	depthLossWindow  = 20                // final train loss: mean batch loss of the last steps
 	// depthFormat versions the meaning of a run file; bump it when the
 	// experiment or its measurements change, so that -resume reruns.
-	depthFormat = 2
+	// Format 3 added the per-step gradient norms, the gradient-spike fields
+	// and the diagnostics taken during training.
+	depthFormat = 3
+	// depthDiagEvery is the default of -diag-every: a training-time
+	// net.Summary costs 0.3–1.3% of a training step (net's
+	// BenchmarkSummaryCost: mhc, mhc-exact, hc, shc at n = 4 and mhc at
+	// n = 16, depth 32), so one every 5 steps adds about 0.1–0.3% to a run,
+	// far under 10%, and still resolves the gains' course step by step.
+	depthDiagEvery = 5
 )
 
 // Limits of the flags.
@@ -74,6 +86,7 @@ type depthConfig struct {
 	Jobs         int      `json:"jobs"`
 	HeatmapLayer int      `json:"heatmap_layer"`
 	Float32      bool     `json:"float32"`
+	DiagEvery    int      `json:"diag_every"`
 	out          string
 	asJSON       bool
 	resume       bool
@@ -93,6 +106,9 @@ type depthEnv struct {
 	// afterRun, if set, is called by a worker after a finished experiment
 	// has been saved.
 	afterRun func(rec depthRecord)
+	// start is when the command started: temporary files older than it
+	// are left by an interrupted run.
+	start time.Time
 }
 
 // runDepth is the "depth" command: it stops on SIGINT or SIGTERM; a
@@ -102,7 +118,8 @@ func runDepth(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	context.AfterFunc(ctx, stop) // restore the default action for a second signal
-	return runDepthEnv(args, stdout, stderr, depthEnv{ctx: ctx, terminal: isTerminal(stderr), statusEvery: 15 * time.Second})
+	return runDepthEnv(args, stdout, stderr, depthEnv{ctx: ctx, terminal: isTerminal(stderr), statusEvery: 15 * time.Second,
+		start: time.Now()})
 }
 
 // isTerminal reports whether w is a character device (a terminal).
@@ -138,13 +155,14 @@ func parseDepthFlags(args []string, stdout, stderr io.Writer) (cfg depthConfig, 
 		resume   = fs.Bool("resume", false, "skip experiments whose results in -out have the same key")
 		heatmapL = fs.Int("heatmap-layer", 0, "block l (1-based) whose token-averaged H_res the heat map shows; 0: per mixer, the block farthest from I")
 		float32  = fs.Bool("float32", true, "train the embedding, MLPs, norms, head and the mixers' head weights Φ in float32 (the streams and the rest of the mixers stay float64); -float32=false trains everything in float64")
+		every    = fs.Int("diag-every", depthDiagEvery, "during training, record the composite gains and the worst DS deviation every k steps (and at the last; 0: none)")
 	)
 	if st, stop := parseFlags(fs, depthSynopsis, args, stdout, stderr); stop {
 		return cfg, st, true
 	}
 	cfg = depthConfig{N: *n, Width: *width, Steps: *steps, Epochs: *epochs, Batch: *batch, LR: *lr,
 		Seed: *seed, Subset: *subset, Test: *test, Jobs: *jobs, HeatmapLayer: *heatmapL, Float32: *float32,
-		out: *out, asJSON: *asJSON, resume: *resume, fs: fs}
+		DiagEvery: *every, out: *out, asJSON: *asJSON, resume: *resume, fs: fs}
 	// Only the first problem is reported: the error is one line.
 	var first error
 	note := func(err error) {
@@ -167,6 +185,10 @@ func parseDepthFlags(args []string, stdout, stderr io.Writer) (cfg depthConfig, 
 	bad(*n < 1 || *n > maxNFlag, "-n %d: want 1 ≤ n ≤ %d", *n, maxNFlag)
 	bad(*n > net.MaxLiteN && slices.Contains(cfg.Mixers, net.MixerMHCLite),
 		"-n %d: mhclite mixes all n! permutations and needs n ≤ %d", *n, net.MaxLiteN)
+	if *n >= 1 && slices.Contains(cfg.Mixers, net.MixerKromHC) {
+		_, err := kromhc.NumParams(kromhc.PaperConfig(*n, 1, 0))
+		bad(err != nil, "-n %d: kromhc needs n to be a product of factors ≤ %d (its prime factors are used)", *n, kromhc.MaxFactor)
+	}
 	bad(*width < 1 || *width > maxWidthFlag, "-width %d: want 1 ≤ C ≤ %d", *width, maxWidthFlag)
 	bad(*steps < 1, "-steps %d: want at least 1", *steps)
 	bad(set["steps"] && set["epochs"], "-steps and -epochs are exclusive")
@@ -177,7 +199,11 @@ func parseDepthFlags(args []string, stdout, stderr io.Writer) (cfg depthConfig, 
 	bad(*test < 1, "-test %d: want at least 1", *test)
 	bad(*jobs < 1, "-jobs %d: want at least 1", *jobs)
 	bad(*heatmapL < 0, "-heatmap-layer %d: want at least 0", *heatmapL)
+	bad(*every < 0, "-diag-every %d: want at least 0", *every)
 	bad(*out == "", "-out: want a directory")
+	if first == nil {
+		note(checkDepthMemory(&cfg))
+	}
 	if first != nil {
 		return cfg, usageError(fs, depthSynopsis, stderr, first), true
 	}
@@ -230,6 +256,10 @@ func runDepthEnv(args []string, stdout, stderr io.Writer, env depthEnv) int {
 		fmt.Fprintf(stderr, "hyperconn depth: %v\n", err)
 		return exitFailure
 	}
+	// First of all, before anything is written: a killed run's leftovers.
+	if k := removeStaleTemps(cfg.out, env.start); k > 0 {
+		fmt.Fprintf(stderr, "hyperconn depth: removed %d temporary files left by an interrupted run\n", k)
+	}
 	train, test, err := loadMNIST()
 	if err != nil {
 		return fail(err)
@@ -245,21 +275,52 @@ func runDepthEnv(args []string, stdout, stderr io.Writer, env depthEnv) int {
 	}
 	runs := make([]*depthRun, len(jobs))
 	var pending []int
+	resumed := 0
 	for i, j := range jobs {
 		if cfg.resume {
-			if r, ok := loadRun(cfg.out, j.key); ok {
+			r, ok, reason := loadRun(cfg.out, j.key)
+			if ok {
 				runs[i] = r
+				resumed++
 				continue
+			}
+			if reason != "" {
+				fmt.Fprintf(stderr, "hyperconn depth: -resume: not reusing %s\n", reason)
 			}
 		}
 		pending = append(pending, i)
 	}
 	if cfg.resume {
 		fmt.Fprintf(stderr, "hyperconn depth: -resume: %d of %d experiments already done in %s\n",
-			len(jobs)-len(pending), len(jobs), cfg.out)
+			resumed, len(jobs), cfg.out)
 	}
 
-	sweepErr := sweep(env, &cfg, train, test, jobs, pending, runs, stderr)
+	// results.json and .csv must never list a record whose run file says
+	// otherwise: before any run file is replaced they list the reused runs
+	// only, with complete: false, and after each saved run the runs saved
+	// so far (see depthfiles.go).
+	var mu sync.Mutex
+	publish := func(complete bool) (*depthDoc, error) {
+		var finished []*depthRun
+		for _, r := range runs {
+			if r != nil {
+				finished = append(finished, r)
+			}
+		}
+		doc := depthDocument(&cfg, finished, complete)
+		return doc, writeDepthResults(cfg.out, doc)
+	}
+	if _, err := publish(false); err != nil {
+		return fail(err)
+	}
+	saved := func(i int, r *depthRun) error {
+		mu.Lock()
+		defer mu.Unlock()
+		runs[i] = r
+		_, err := publish(false)
+		return err
+	}
+	sweepErr := sweep(env, &cfg, train, test, jobs, pending, saved, stderr)
 	var finished []*depthRun
 	for _, r := range runs {
 		if r != nil {
@@ -267,17 +328,19 @@ func runDepthEnv(args []string, stdout, stderr io.Writer, env depthEnv) int {
 		}
 	}
 	complete := len(finished) == len(jobs)
-	doc := depthDocument(&cfg, finished, complete)
-	if err := writeDepthResults(cfg.out, doc); err != nil {
-		return fail(err)
-	}
 	if sweepErr != nil {
+		// The first failure first; the results of the runs saved before it
+		// stay listed with complete: false.
 		return fail(sweepErr)
 	}
 	if complete {
 		if err := writeDepthPlots(cfg.out, &cfg, finished); err != nil {
 			return fail(err)
 		}
+	}
+	doc, err := publish(complete)
+	if err != nil {
+		return fail(err)
 	}
 	if cfg.asJSON {
 		b, err := marshalIndent(doc)

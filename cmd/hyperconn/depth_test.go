@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // dsAmaxTol is how far from 1 the composite Amax of a product of exactly
@@ -26,7 +27,12 @@ const dsAmaxTol = 1e-12
 var depthFields = []string{"mixer", "depth", "n", "dtype", "params", "outcome", "diverged", "reason", "steps_run",
 	"final_train_loss", "test_loss", "test_accuracy", "wall_seconds", "forward_amax", "backward_amax",
 	"sampled_forward_amax", "sampled_backward_amax", "sigma_min", "dist_j", "effective_rank",
-	"max_ds_deviation", "composite_ds_deviation", "composite_sphere_error", "max_sphere_error", "max_grad_norm", "max_layer_grad_norm", "step_log"}
+	"max_ds_deviation", "composite_ds_deviation", "composite_sphere_error", "max_sphere_error", "max_grad_norm",
+	"max_grad_norm_after_warmup", "grad_spike_factor", "max_layer_grad_norm", "step_log"}
+
+// depthJSONOnly are the fields of a record of results.json that results.csv
+// leaves out.
+var depthJSONOnly = []string{"train_diagnostics"}
 
 // smallDepth are the flags of a sweep small enough for tests: a few
 // experiments of 5 steps on 256 images each.
@@ -51,7 +57,7 @@ func runDepthInEnv(t *testing.T, args []string, cancelAt func(cancel context.Can
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var steps, runs atomic.Int64
-	env := depthEnv{ctx: ctx,
+	env := depthEnv{ctx: ctx, start: time.Now(),
 		afterStep: func(mixer string, depth, step int) {
 			steps.Add(1)
 			if cancelAt != nil {
@@ -105,7 +111,7 @@ func checkNoTemp(t *testing.T, dir string) {
 
 func TestDepthEndToEnd(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
-	args := append([]string{"depth"}, smallDepth(dir, "--depths", "1,2", "--mixers", "residual,hc,mhc-exact", "--json")...)
+	args := append([]string{"depth"}, smallDepth(dir, "--depths", "1,2", "--mixers", "residual,hc,mhc-exact", "--json", "--diag-every", "2")...)
 	status, stdout, stderr := runCLI(args...)
 	if status != exitOK {
 		t.Fatalf("status %d, stderr:\n%s", status, stderr)
@@ -134,12 +140,31 @@ func TestDepthEndToEnd(t *testing.T) {
 				}
 			}
 		})
-		if want := slices.Sorted(slices.Values(depthFields)); !slices.Equal(keys, want) {
+		if want := slices.Sorted(slices.Values(slices.Concat(depthFields, depthJSONOnly))); !slices.Equal(keys, want) {
 			t.Fatalf("record fields %v, want %v", keys, want)
 		}
 		order = append(order, r["mixer"].(string)+"/"+strings.TrimSuffix(r["step_log"].(string), ".csv")[len("runs/"):])
 		if r["outcome"] != "completed" || r["steps_run"] != 5.0 {
 			t.Errorf("%v: outcome %v after %v steps, want completed after 5", r["mixer"], r["outcome"], r["steps_run"])
+		}
+		// 5 steps, warmup 5/10 = 0: every step counts after the warmup.
+		mg, mw, sf := r["max_grad_norm"].(float64), r["max_grad_norm_after_warmup"].(float64), r["grad_spike_factor"].(float64)
+		if mw != mg || !(sf >= 1) {
+			t.Errorf("%v L=%v: max gradient norm %v, after warmup %v, spike factor %v; want equal norms, factor ≥ 1", r["mixer"], r["depth"], mg, mw, sf)
+		}
+		// Training-time diagnostics every 2 steps and at the last.
+		var steps []float64
+		for _, d := range r["train_diagnostics"].([]any) {
+			d := d.(map[string]any)
+			steps = append(steps, d["step"].(float64))
+			if m := r["mixer"]; m == "residual" || m == "mhc-exact" {
+				if v := d["forward_amax"].(float64); math.Abs(v-1) > dsAmaxTol {
+					t.Errorf("%v L=%v step %v: training forward_amax %v, want 1", m, r["depth"], d["step"], v)
+				}
+			}
+		}
+		if !slices.Equal(steps, []float64{2, 4, 5}) {
+			t.Errorf("%v L=%v: training diagnostics at steps %v, want [2 4 5]", r["mixer"], r["depth"], steps)
 		}
 		if acc := r["test_accuracy"].(float64); acc < 0 || acc > 1 {
 			t.Errorf("%v: test accuracy %v outside [0, 1]", r["mixer"], acc)
@@ -215,6 +240,11 @@ func TestDepthTable(t *testing.T) {
 	lines := strings.Split(strings.TrimRight(stdout, "\n"), "\n")
 	if len(lines) != 3 {
 		t.Fatalf("table has %d lines, want a header and 2 rows:\n%s", len(lines), stdout)
+	}
+	for _, want := range []string{"max ‖g‖ after wu", "spike ×"} {
+		if !strings.Contains(lines[0], want) {
+			t.Errorf("table header has no %q column: %s", want, lines[0])
+		}
 	}
 	for i, want := range []string{"fwd Amax", "hc", "shc"} {
 		if !strings.Contains(lines[i], want) {

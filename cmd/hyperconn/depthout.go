@@ -8,8 +8,6 @@ import (
 	"io"
 	"path/filepath"
 	"text/tabwriter"
-
-	"github.com/hyperconn/hyperconn/internal/plotting"
 )
 
 // depthDoc is the document of results.json (and of -json).
@@ -73,14 +71,11 @@ func marshalIndent(v any) ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-// writeDepthResults writes results.json and results.csv into dir, each
-// atomically.
+// writeDepthResults writes results.csv and then results.json into dir,
+// each atomically.
 func writeDepthResults(dir string, doc *depthDoc) error {
 	b, err := marshalIndent(doc)
 	if err != nil {
-		return err
-	}
-	if err := plotting.WriteFile(filepath.Join(dir, "results.json"), bytes.NewReader(b)); err != nil {
 		return err
 	}
 	var buf bytes.Buffer
@@ -100,21 +95,27 @@ func writeDepthResults(dir string, doc *depthDoc) error {
 	if err := w.Error(); err != nil {
 		return err
 	}
-	return plotting.WriteFile(filepath.Join(dir, "results.csv"), &buf)
+	// The CSV first: while the two disagree (a kill between the writes),
+	// the CSV lists the newer runs, each as saved in its run file, and the
+	// JSON says whether the set is complete.
+	if err := writeAtomic(filepath.Join(dir, "results.csv"), buf.Bytes()); err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(dir, "results.json"), b)
 }
 
 // writeDepthTable prints the summary table of doc's records.
 func writeDepthTable(w io.Writer, doc *depthDoc) error {
 	var buf bytes.Buffer
 	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "mixer\tL\tn\toutcome\ttrain loss\ttest acc\tfwd Amax\tbwd Amax\tσ_min\t‖M−J‖₂\teff rank\tmax DS dev\tmax |σ₁−1|\tmax ‖g‖\ttime s\t")
+	fmt.Fprintln(tw, "mixer\tL\tn\toutcome\ttrain loss\ttest acc\tfwd Amax\tbwd Amax\tσ_min\t‖M−J‖₂\teff rank\tmax DS dev\tmax |σ₁−1|\tmax ‖g‖ after wu\tspike ×\ttime s\t")
 	for i := range doc.Records {
 		r := &doc.Records[i]
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t\n", r.Mixer, r.Depth, r.N,
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t\n", r.Mixer, r.Depth, r.N,
 			r.Outcome, cell(r.FinalTrainLoss, "%.4f"), cell(r.TestAccuracy, "%.4f"), cell(r.ForwardAmax, "%.4g"),
 			cell(r.BackwardAmax, "%.4g"), cell(r.SigmaMin, "%.3g"), cell(r.DistJ, "%.3g"), cell(r.EffectiveRank, "%.3g"),
-			cell(r.MaxDSDeviation, "%.2e"), cell(r.MaxSphereError, "%.2e"), cell(r.MaxGradNorm, "%.3g"),
-			float64(r.WallSeconds))
+			cell(r.MaxDSDeviation, "%.2e"), cell(r.MaxSphereError, "%.2e"), cell(r.MaxGradNormAfterWarmup, "%.3g"),
+			cell(r.GradSpikeFactor, "%.3g"), float64(r.WallSeconds))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

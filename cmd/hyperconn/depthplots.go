@@ -15,23 +15,30 @@ import (
 // Plot settings of the depth command.
 const (
 	// lossSmoothing is the trailing window, in steps, of the moving average
-	// the loss plot draws: single batch losses are too noisy to compare
-	// seven curves.
+	// the loss plot draws over the faint raw batch losses: single batch
+	// losses are too noisy to compare seven curves by.
 	lossSmoothing = 10
-	// maxCurvePoints caps the points of one loss curve (longer runs are
-	// drawn at every k-th step).
-	maxCurvePoints = 75
 	// heatmapCols is the number of heat maps in a row of heatmap.png.
 	heatmapCols = 3
 )
 
-// Base names of the depth plots under -out (each written as .png and .svg).
-var depthPlotNames = []string{"loss", "amax", "accuracy", "identity", "heatmap"}
+// Base names of the depth plots under -out (each written as .png and .svg);
+// gain is written only when training-time diagnostics were taken
+// (-diag-every > 0).
+var depthPlotNames = []string{"loss", "gradnorm", "gain", "amax", "accuracy", "identity", "heatmap"}
 
 // writeDepthPlots writes the plots of the finished runs (all of cfg's
-// experiments, in report order) into dir, as PNG and SVG:
+// experiments, in report order) into dir, as PNG and SVG. A diverged run's
+// lines stop at its last step, marked with a cross, and its legend entry
+// names the step that diverged.
 //
-//	loss      trailing mean batch loss vs step, a panel per depth, a line per mixer
+//	loss      batch loss vs step, raw (faint) under its trailing mean, log scale,
+//	          a panel per depth, a line per mixer
+//	gradnorm  global gradient norm (before clipping) vs step, every step, log
+//	          scale, a panel per depth
+//	gain      forward and backward Amax of the composite H̄_L···H̄_1 and the worst
+//	          per-token DS deviation, vs training step (every -diag-every
+//	          steps), log scale: a row per quantity, a column per depth
 //	amax      forward Amax of Π_f(l) and backward Amax of Π_b(l) vs the layer l
 //	          at the deepest depth, log scale, a line per mixer
 //	accuracy  test accuracy vs depth, a line per mixer
@@ -50,11 +57,11 @@ func writeDepthPlots(dir string, cfg *depthConfig, runs []*depthRun) error {
 	}
 	deepest := slices.Max(cfg.Depths)
 
-	// Loss vs step, one panel per depth.
+	// Loss and gradient norm vs step, one panel per depth.
 	var panels []*plot.Plot
 	for _, d := range cfg.Depths {
-		l := plotting.Lines{Title: fmt.Sprintf("L = %d: training loss (mean of the last %d batches)", d, lossSmoothing),
-			XLabel: "step", YLabel: "cross-entropy", LogY: true}
+		l := plotting.Lines{Title: fmt.Sprintf("L = %d: training loss (faint: each batch; line: mean of the last %d)", d, lossSmoothing),
+			XLabel: "step", YLabel: "cross-entropy (nats)", LogY: true, IntX: true, NoMarkers: true}
 		for _, r := range byDepth(d) {
 			l.Series = append(l.Series, lossSeries(r))
 		}
@@ -67,16 +74,76 @@ func writeDepthPlots(dir string, cfg *depthConfig, runs []*depthRun) error {
 	if err := saveGrid(filepath.Join(dir, "loss"), plotting.Grid{Cols: min(3, len(panels)), Panels: panels}); err != nil {
 		return err
 	}
+	panels = panels[:0]
+	for _, d := range cfg.Depths {
+		l := plotting.Lines{Title: fmt.Sprintf("L = %d: global gradient norm before clipping (every step)", d),
+			XLabel: "step", YLabel: "‖g‖₂", LogY: true, IntX: true, NoMarkers: true}
+		for _, r := range byDepth(d) {
+			s := stepSeries(r, r.GradNorm)
+			l.Series = append(l.Series, s)
+		}
+		p, err := linePlot(l)
+		if err != nil {
+			return err
+		}
+		panels = append(panels, p)
+	}
+	if err := saveGrid(filepath.Join(dir, "gradnorm"), plotting.Grid{Cols: min(3, len(panels)), Panels: panels}); err != nil {
+		return err
+	}
+
+	// Composite gains and DS deviation vs training step: a row per
+	// quantity, a column per depth.
+	if cfg.DiagEvery > 0 {
+		rows := []struct {
+			title, ylabel string
+			get           func(d depthTrainDiag) num
+		}{
+			{"forward Amax of H̄_L···H̄_1 (max |row sum|)", "forward Amax", func(d depthTrainDiag) num { return d.ForwardAmax }},
+			{"backward Amax of H̄_L···H̄_1 (max |column sum|)", "backward Amax", func(d depthTrainDiag) num { return d.BackwardAmax }},
+			{"max per-token DS deviation of any block (0 drawn at 1e-17)", "max |row or column sum − 1|", func(d depthTrainDiag) num { return d.MaxDSDeviation }},
+		}
+		panels = panels[:0]
+		for _, row := range rows {
+			for _, d := range cfg.Depths {
+				l := plotting.Lines{Title: fmt.Sprintf("L = %d: %s", d, row.title),
+					XLabel: "training step", YLabel: row.ylabel, LogY: true, IntX: true, NoMarkers: true}
+				for _, r := range byDepth(d) {
+					s := plotting.Series{Name: runName(r)}
+					for _, t := range r.Record.TrainDiagnostics {
+						if v := float64(row.get(t)); !math.IsNaN(v) && !math.IsInf(v, 0) {
+							s.X = append(s.X, float64(t.Step))
+							s.Y = append(s.Y, v)
+						}
+					}
+					if r.Record.Diverged && len(s.X) > 0 {
+						s.Crosses = []int{len(s.X) - 1}
+					}
+					l.Series = append(l.Series, s)
+				}
+				p, err := linePlot(l)
+				if err != nil {
+					return err
+				}
+				panels = append(panels, p)
+			}
+		}
+		if slices.ContainsFunc(panels, func(p *plot.Plot) bool { return p != nil }) {
+			if err := saveGrid(filepath.Join(dir, "gain"), plotting.Grid{Cols: len(cfg.Depths), Panels: panels}); err != nil {
+				return err
+			}
+		}
+	}
 
 	// Composite Amax vs layer at the deepest depth.
 	deep := byDepth(deepest)
 	fwd := plotting.Lines{Title: fmt.Sprintf("L = %d: forward Amax of Π_f(l) = H̄_l···H̄_1 (max |row sum|)", deepest),
-		XLabel: "layer l", YLabel: "forward Amax", LogY: true}
+		XLabel: "layer l", YLabel: "forward Amax", LogY: true, IntX: true}
 	bwd := plotting.Lines{Title: fmt.Sprintf("L = %d: backward Amax of Π_b(l) = H̄_L···H̄_l (max |column sum|)", deepest),
-		XLabel: "layer l", YLabel: "backward Amax", LogY: true}
+		XLabel: "layer l", YLabel: "backward Amax", LogY: true, IntX: true}
 	for _, r := range deep {
-		fwd.Series = append(fwd.Series, layerSeries(r.Key.Mixer, r.Layers.ForwardAmax))
-		bwd.Series = append(bwd.Series, layerSeries(r.Key.Mixer, r.Layers.BackwardAmax))
+		fwd.Series = append(fwd.Series, layerSeries(runName(r), r.Layers.ForwardAmax))
+		bwd.Series = append(bwd.Series, layerSeries(runName(r), r.Layers.BackwardAmax))
 	}
 	// The same as |Amax − 1|, which separates the doubly stochastic mixers
 	// (drawn on top of each other at 1 above): the paper's Fixed-20
@@ -87,19 +154,22 @@ func writeDepthPlots(dir string, cfg *depthConfig, runs []*depthRun) error {
 	bwdGap.Title = fmt.Sprintf("L = %d: |backward Amax − 1| of Π_b(l) (0 is drawn at 1e-17)", deepest)
 	fwdGap.Series, bwdGap.Series = nil, nil
 	for _, r := range deep {
-		fwdGap.Series = append(fwdGap.Series, gapSeries(layerSeries(r.Key.Mixer, r.Layers.ForwardAmax)))
-		bwdGap.Series = append(bwdGap.Series, gapSeries(layerSeries(r.Key.Mixer, r.Layers.BackwardAmax)))
+		fwdGap.Series = append(fwdGap.Series, gapSeries(layerSeries(runName(r), r.Layers.ForwardAmax)))
+		bwdGap.Series = append(bwdGap.Series, gapSeries(layerSeries(runName(r), r.Layers.BackwardAmax)))
 	}
 	if err := saveLines(filepath.Join(dir, "amax"), fwd, bwd, fwdGap, bwdGap); err != nil {
 		return err
 	}
 
 	// Test accuracy vs depth.
-	acc := plotting.Lines{Title: "test accuracy after training", XLabel: "depth L (blocks)", YLabel: "test accuracy"}
+	acc := plotting.Lines{Title: "test accuracy after training (×: the run diverged)", XLabel: "depth L (blocks)", YLabel: "test accuracy", IntX: true}
 	for _, m := range cfg.Mixers {
 		s := plotting.Series{Name: m}
 		for _, r := range runs {
 			if v := float64(r.Record.TestAccuracy); r.Key.Mixer == m && !math.IsNaN(v) {
+				if r.Record.Diverged {
+					s.Crosses = append(s.Crosses, len(s.X))
+				}
 				s.X = append(s.X, float64(r.Key.Depth))
 				s.Y = append(s.Y, v)
 			}
@@ -115,13 +185,15 @@ func writeDepthPlots(dir string, cfg *depthConfig, runs []*depthRun) error {
 	panels = panels[:0]
 	for _, d := range cfg.Depths {
 		l := plotting.Lines{Title: fmt.Sprintf("L = %d: identity distance ‖H̄_l − I‖_F/√(n−1)", d),
-			XLabel: "layer l", YLabel: "identity distance", LogY: true}
+			XLabel: "layer l", YLabel: "identity distance", LogY: true, IntX: true}
 		for _, r := range byDepth(d) {
+			s := plotting.Series{Name: runName(r)} // empty for n = 1: keeps the colours of the other plots
 			if r.Key.N > 1 {
-				l.Series = append(l.Series, layerSeries(r.Key.Mixer, r.Layers.IdentityDist))
+				s = layerSeries(runName(r), r.Layers.IdentityDist)
 			}
+			l.Series = append(l.Series, s)
 		}
-		if len(l.Series) == 0 {
+		if !slices.ContainsFunc(l.Series, func(s plotting.Series) bool { return len(s.X) > 0 }) {
 			continue
 		}
 		p, err := linePlot(l)
@@ -208,22 +280,45 @@ func gapSeries(s plotting.Series) plotting.Series {
 	return s
 }
 
-// lossSeries returns the trailing mean of r's batch losses over
-// lossSmoothing steps, at most maxCurvePoints of them.
-func lossSeries(r *depthRun) plotting.Series {
-	s := plotting.Series{Name: r.Key.Mixer}
-	every := max(1, (len(r.Loss)+maxCurvePoints-1)/maxCurvePoints)
-	var sum float64
-	for i, v := range r.Loss {
-		sum += float64(v)
-		if i >= lossSmoothing {
-			sum -= float64(r.Loss[i-lossSmoothing])
-		}
-		if (i+1)%every == 0 || i == len(r.Loss)-1 {
+// runName is r's legend entry: its mixer, and the step that diverged.
+func runName(r *depthRun) string {
+	if r.Record.Diverged {
+		return fmt.Sprintf("%s (diverged at step %d)", r.Key.Mixer, r.Record.StepsRun+1)
+	}
+	return r.Key.Mixer
+}
+
+// stepSeries returns the per-step values v (v[s−1] is step s's) of r as a
+// series named by runName, marked if the run diverged.
+func stepSeries(r *depthRun, v []num) plotting.Series {
+	s := plotting.Series{Name: runName(r), X: make([]float64, 0, len(v)), Y: make([]float64, 0, len(v))}
+	for i, x := range v {
+		if f := float64(x); !math.IsNaN(f) && !math.IsInf(f, 0) {
 			s.X = append(s.X, float64(i+1))
-			s.Y = append(s.Y, sum/float64(min(i+1, lossSmoothing)))
+			s.Y = append(s.Y, f)
 		}
 	}
+	if r.Record.Diverged && len(s.X) > 0 {
+		s.Crosses = []int{len(s.X) - 1}
+	}
+	return s
+}
+
+// lossSeries returns r's batch losses as the underlying raw line of a
+// series whose own line is their trailing mean over lossSmoothing steps.
+func lossSeries(r *depthRun) plotting.Series {
+	s := stepSeries(r, r.Loss)
+	s.UnderX, s.UnderY = s.X, s.Y
+	y := make([]float64, len(s.Y))
+	var sum float64
+	for i, v := range s.Y {
+		sum += v
+		if i >= lossSmoothing {
+			sum -= s.Y[i-lossSmoothing]
+		}
+		y[i] = sum / float64(min(i+1, lossSmoothing))
+	}
+	s.Y = y
 	return s
 }
 

@@ -6,13 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
-	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
-	"github.com/hyperconn/hyperconn/internal/plotting"
 	"github.com/hyperconn/hyperconn/net"
 )
 
@@ -42,6 +42,7 @@ type depthKey struct {
 	Test        int     `json:"test"`  // test images
 	DiagBatch   int     `json:"diag_batch"`
 	DiagSamples int     `json:"diag_samples"`
+	DiagEvery   int     `json:"diag_every"` // training-time diagnostics every k steps (0: none)
 }
 
 // name is the base name of the experiment's files under runsDir.
@@ -67,6 +68,7 @@ func depthJobs(cfg *depthConfig, train, test int) []depthJob {
 				Steps: cfg.Steps, Batch: cfg.Batch, LR: cfg.LR, MinLR: cfg.LR / depthMinLRFrac,
 				Warmup: cfg.Steps / depthWarmupFrac, WeightDecay: depthWeightDecay, Seed: cfg.Seed, Float32: cfg.Float32,
 				Train: train, Test: test, DiagBatch: min(depthDiagBatch, test), DiagSamples: depthDiagSamples,
+				DiagEvery: cfg.DiagEvery,
 			}})
 		}
 	}
@@ -140,16 +142,37 @@ type depthRecord struct {
 	// CompositeDSDeviation and CompositeSphereError are the DS deviation
 	// and |σ₁ − 1| of the composite Π_f(L) itself: the worst of the
 	// token-averaged composite and the sampled tokens' own composites.
-	CompositeDSDeviation num    `json:"composite_ds_deviation"`
-	CompositeSphereError num    `json:"composite_sphere_error"`
-	MaxSphereError       num    `json:"max_sphere_error"`
-	MaxGradNorm          num    `json:"max_grad_norm"`
-	MaxLayerGradNorm     num    `json:"max_layer_grad_norm"`
-	StepLog              string `json:"step_log"`
+	CompositeDSDeviation num `json:"composite_ds_deviation"`
+	CompositeSphereError num `json:"composite_sphere_error"`
+	MaxSphereError       num `json:"max_sphere_error"`
+	MaxGradNorm          num `json:"max_grad_norm"`
+	// MaxGradNormAfterWarmup is the largest global gradient norm of the
+	// steps after the warmup, and GradSpikeFactor that maximum over the
+	// median of the same steps: the size of the worst spike, which the
+	// maximum over all steps hides behind the large norms of the first few.
+	MaxGradNormAfterWarmup num    `json:"max_grad_norm_after_warmup"`
+	GradSpikeFactor        num    `json:"grad_spike_factor"`
+	MaxLayerGradNorm       num    `json:"max_layer_grad_norm"`
+	StepLog                string `json:"step_log"`
+	// TrainDiagnostics are the composite gains and the worst DS deviation
+	// of the training batch every DiagEvery steps; results.csv leaves them
+	// out (they are not one value per experiment).
+	TrainDiagnostics []depthTrainDiag `json:"train_diagnostics"`
+}
+
+// depthTrainDiag is one training-time measurement: net.Summary of the
+// batch of step Step.
+type depthTrainDiag struct {
+	Step                int `json:"step"`
+	ForwardAmax         num `json:"forward_amax"`
+	BackwardAmax        num `json:"backward_amax"`
+	SampledForwardAmax  num `json:"sampled_forward_amax"`
+	SampledBackwardAmax num `json:"sampled_backward_amax"`
+	MaxDSDeviation      num `json:"max_ds_deviation"`
 }
 
 // recordColumns are the columns of results.csv, in the order of the JSON
-// fields of depthRecord, with the cell of each.
+// fields of depthRecord (all but train_diagnostics), with the cell of each.
 var recordColumns = []struct {
 	name string
 	cell func(r *depthRecord) string
@@ -179,6 +202,8 @@ var recordColumns = []struct {
 	{"composite_sphere_error", func(r *depthRecord) string { return r.CompositeSphereError.String() }},
 	{"max_sphere_error", func(r *depthRecord) string { return r.MaxSphereError.String() }},
 	{"max_grad_norm", func(r *depthRecord) string { return r.MaxGradNorm.String() }},
+	{"max_grad_norm_after_warmup", func(r *depthRecord) string { return r.MaxGradNormAfterWarmup.String() }},
+	{"grad_spike_factor", func(r *depthRecord) string { return r.GradSpikeFactor.String() }},
 	{"max_layer_grad_norm", func(r *depthRecord) string { return r.MaxLayerGradNorm.String() }},
 	{"step_log", func(r *depthRecord) string { return r.StepLog }},
 }
@@ -203,12 +228,18 @@ type depthLayers struct {
 }
 
 // depthRun is the run file of one finished experiment: its key, its row of
-// the results, its per-step batch losses and its per-block diagnostics.
+// the results, its per-step batch losses and gradient norms and its
+// per-block diagnostics.
 type depthRun struct {
-	Key    depthKey    `json:"key"`
-	Record depthRecord `json:"record"`
-	Loss   []num       `json:"loss"`
-	Layers depthLayers `json:"layers"`
+	Key      depthKey    `json:"key"`
+	Record   depthRecord `json:"record"`
+	Loss     []num       `json:"loss"`
+	GradNorm []num       `json:"grad_norm"` // global, before clipping
+	Layers   depthLayers `json:"layers"`
+	// StepLogSHA256 is the SHA-256 of the step log's bytes, and SHA256 that
+	// of this run file's content with SHA256 empty (see encodeRun).
+	StepLogSHA256 string `json:"step_log_sha256"`
+	SHA256        string `json:"sha256"`
 	// log is the training's step log, written by saveRun; a loaded run
 	// does not have it.
 	log []net.StepLog
@@ -228,7 +259,8 @@ func runExperiment(ctx context.Context, key depthKey, train, test *net.Dataset, 
 		return nil, err
 	}
 	tr, err := net.NewTrainer(model, train, net.TrainConfig{Steps: key.Steps, Batch: key.Batch, LR: key.LR,
-		MinLR: key.MinLR, Warmup: key.Warmup, WeightDecay: key.WeightDecay, Seed: key.Seed, Subset: key.Train})
+		MinLR: key.MinLR, Warmup: key.Warmup, WeightDecay: key.WeightDecay, Seed: key.Seed, Subset: key.Train,
+		SummaryEvery: key.DiagEvery, DiagSamples: key.DiagSamples})
 	if err != nil {
 		return nil, err
 	}
@@ -257,9 +289,19 @@ func runExperiment(ctx context.Context, key depthKey, train, test *net.Dataset, 
 	log := tr.Log()
 	r.log = log
 	maxGrad := 0.0
+	r.Loss, r.GradNorm = make([]num, 0, len(log)), make([]num, 0, len(log))
 	for _, s := range log {
 		r.Loss = append(r.Loss, num(s.Loss))
+		r.GradNorm = append(r.GradNorm, num(s.GradNorm))
 		maxGrad = math.Max(maxGrad, s.GradNorm)
+	}
+	rec.MaxGradNormAfterWarmup, rec.GradSpikeFactor = gradSpike(r.GradNorm, key.Warmup)
+	rec.TrainDiagnostics = make([]depthTrainDiag, 0, len(tr.Summaries()))
+	for _, s := range tr.Summaries() {
+		rec.TrainDiagnostics = append(rec.TrainDiagnostics, depthTrainDiag{Step: s.Step,
+			ForwardAmax: num(s.ForwardAmax), BackwardAmax: num(s.BackwardAmax),
+			SampledForwardAmax: num(s.SampledForwardAmax), SampledBackwardAmax: num(s.SampledBackwardAmax),
+			MaxDSDeviation: num(s.MaxDSDeviation)})
 	}
 	if len(log) > 0 {
 		var sum float64
@@ -298,6 +340,29 @@ func runExperiment(ctx context.Context, key depthKey, train, test *net.Dataset, 
 	}
 	rec.WallSeconds = num(time.Since(start).Seconds())
 	return r, nil
+}
+
+// gradSpike returns the largest of the gradient norms g (g[s−1] is step
+// s's) of the steps after the first warmup, and that maximum over their
+// median; both NaN when no step after the warmup ran. A zero median (a
+// network whose gradient vanished) gives an infinite or NaN factor, encoded
+// null.
+func gradSpike(g []num, warmup int) (maxNorm, factor num) {
+	if warmup >= len(g) {
+		return nan, nan
+	}
+	v := make([]float64, 0, len(g)-warmup)
+	for _, x := range g[warmup:] {
+		v = append(v, float64(x))
+	}
+	slices.Sort(v)
+	k := len(v) / 2
+	median := v[k]
+	if len(v)%2 == 0 {
+		median = (v[k-1] + v[k]) / 2
+	}
+	top := v[len(v)-1]
+	return num(top), num(top / median)
 }
 
 // setDiagnostics fills the diagnostic fields of r from d, or with NaN if d
@@ -357,30 +422,52 @@ func saveRun(dir string, r *depthRun) error {
 	for _, s := range r.log {
 		fmt.Fprintf(&csv, "%d,%s,%s,%s,%s\n", s.Step, num(s.Loss), num(s.Accuracy), num(s.GradNorm), num(s.LR))
 	}
-	if err := plotting.WriteFile(filepath.Join(dir, r.Record.StepLog), &csv); err != nil {
-		return err
-	}
-	b, err := json.MarshalIndent(r, "", " ")
+	r.StepLogSHA256 = sha256Hex(csv.Bytes())
+	b, err := encodeRun(r)
 	if err != nil {
 		return err
 	}
-	return plotting.WriteFile(filepath.Join(dir, runsDir, r.Key.name()+".json"), bytes.NewReader(append(b, '\n')))
+	// The log first: a run file is only valid with the log it names.
+	if err := writeAtomic(filepath.Join(dir, r.Record.StepLog), csv.Bytes()); err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(dir, runsDir, r.Key.name()+".json"), b)
 }
 
+// maxRunFile bounds what loadRun reads of a run or step-log file: far above
+// any real one (a run of 10⁶ steps logs ≈ 60 MB).
+const maxRunFile = 1 << 30
+
 // loadRun returns the saved run of key under dir if there is one whose key
-// equals key and whose step log exists; a missing, unreadable or stale run
-// file means the experiment must run again.
-func loadRun(dir string, key depthKey) (*depthRun, bool) {
-	b, err := os.ReadFile(filepath.Join(dir, runsDir, key.name()+".json"))
+// equals key and whose checksums (its own and its step log's) match. A
+// missing or stale run file means the experiment must run again (ok false,
+// reason ""); one that is unreadable, edited or corrupt too, and reason
+// says why.
+func loadRun(dir string, key depthKey) (r *depthRun, ok bool, reason string) {
+	path := filepath.Join(dir, runsDir, key.name()+".json")
+	b, err := readAll(path, maxRunFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, ""
+	}
 	if err != nil {
-		return nil, false
+		return nil, false, err.Error()
 	}
-	var r depthRun
-	if err := json.Unmarshal(b, &r); err != nil || r.Key != key || len(r.Layers.Res) != key.Depth {
-		return nil, false
+	r = new(depthRun)
+	if err := json.Unmarshal(b, r); err != nil {
+		return nil, false, fmt.Sprintf("%s: %v", path, err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, r.Record.StepLog)); err != nil {
-		return nil, false
+	if r.Key != key {
+		return nil, false, "" // another experiment's: stale
 	}
-	return &r, true
+	log, err := readAll(filepath.Join(dir, r.Record.StepLog), maxRunFile)
+	if err != nil {
+		return nil, false, fmt.Sprintf("%s: step log: %v", path, err)
+	}
+	if err := checkRun(r, log); err != nil {
+		return nil, false, fmt.Sprintf("%s: %v", path, err)
+	}
+	if len(r.Layers.Res) != key.Depth {
+		return nil, false, fmt.Sprintf("%s: %d layers, want %d", path, len(r.Layers.Res), key.Depth)
+	}
+	return r, true, ""
 }

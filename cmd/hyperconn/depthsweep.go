@@ -18,14 +18,15 @@ import (
 )
 
 // sweep runs the experiments jobs[i] for i in pending on cfg.Jobs workers,
-// the deepest first (the longest first balances the workers), and stores
-// each finished run, saved under cfg.out, in runs[i]. When env.ctx is
-// cancelled the workers stop between two training steps; runs they had not
-// finished stay nil and nothing of them is saved. A failure (not a
-// divergence, which is a result) stops the sweep the same way and is
+// the deepest first (the longest first balances the workers), saves each
+// finished run under cfg.out and then calls saved(i, run) (from the
+// worker's goroutine). When env.ctx is cancelled the workers stop between
+// two training steps; runs they had not finished are not saved. A failure
+// (not a divergence, which is a result) — of an experiment, of saving its
+// run or of saved — stops the sweep the same way, and the first one is
 // returned.
 func sweep(env depthEnv, cfg *depthConfig, train, test *net.Dataset, jobs []depthJob, pending []int,
-	runs []*depthRun, stderr io.Writer) error {
+	saved func(i int, r *depthRun) error, stderr io.Writer) error {
 	// Each run is single-threaded, whatever -jobs is: the runs do not
 	// compete for cores, and a result does not depend on -jobs (gemm's
 	// rounding depends on its thread count; the mixers' does not).
@@ -58,19 +59,25 @@ func sweep(env depthEnv, cfg *depthConfig, train, test *net.Dataset, jobs []dept
 					}
 				})
 				if err == nil && r != nil {
-					err = saveRun(cfg.out, r)
+					if err = saveRun(cfg.out, r); err != nil {
+						err = fmt.Errorf("saving its run: %w", err)
+					} else {
+						err = saved(i, r)
+					}
 				}
 				if err != nil {
+					err = fmt.Errorf("%s at depth %d: %w", key.Mixer, key.Depth, err)
 					mu.Lock()
-					firstErr = cmp.Or(firstErr, fmt.Errorf("%s at depth %d: %w", key.Mixer, key.Depth, err))
+					firstErr = cmp.Or(firstErr, err)
 					mu.Unlock()
 					cancel()
-				}
-				prog.stop(i, r)
-				if err != nil || r == nil {
+					prog.fail(i, err)
 					continue
 				}
-				runs[i] = r // each i is run by one worker; read after wg.Wait
+				prog.stop(i, r)
+				if r == nil {
+					continue
+				}
 				if env.afterRun != nil {
 					env.afterRun(r.Record)
 				}
@@ -185,6 +192,16 @@ func (p *progress) stop(i int, r *depthRun) {
 	fmt.Fprintf(p.w, "hyperconn depth: [%d/%d] %s L=%d %s in %.1fs: train loss %.4g, test accuracy %.4g, composite forward Amax %.4g\n",
 		p.done, p.total, rec.Mixer, rec.Depth, rec.Outcome, float64(rec.WallSeconds), float64(rec.FinalTrainLoss),
 		float64(rec.TestAccuracy), float64(rec.ForwardAmax))
+}
+
+// fail records that job i failed with err (its run, if any, not saved).
+func (p *progress) fail(i int, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.running, i)
+	if p.bar == nil {
+		fmt.Fprintf(p.w, "hyperconn depth: %v\n", err)
+	}
 }
 
 // status prints the plain status line.

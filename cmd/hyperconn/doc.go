@@ -10,7 +10,9 @@
 // Every command follows the same conventions: "-h" prints its usage on
 // stdout and exits 0; an unknown flag, a bad value or a stray argument prints
 // one line naming the problem, then the usage, on stderr and exits 2 before
-// anything is written; a failure while running exits 1. Output files are
+// anything is written — so do flags that are each within bounds but would
+// together need too much memory (the message says how much); a failure
+// while running exits 1. Output files are
 // written atomically (a temporary file in the same directory, then a rename),
 // so an interrupted run never leaves a half-written file.
 //
@@ -90,7 +92,8 @@
 // The depth-stability sweep trains the MNIST classifier of package net
 // (embedding → L hyper-connected pre-norm MLP blocks of width C with n
 // streams → head) once per mixer (-mixers: residual, hc, hc-static, mhc,
-// mhc-exact, mhclite, shc) and depth (-depths), with AdamW, -lr peak, a
+// mhc-exact, mhclite, shc, idhc, kromhc, orthohc, mhc-v4) and depth
+// (-depths), with AdamW, -lr peak, a
 // warmup of steps/10 and a linear decay to lr/20, weight decay 0.01,
 // gradient clipping at 1, on the first -subset training images in batches
 // of -batch drawn by a Batcher seeded with -seed (which also seeds the
@@ -102,7 +105,11 @@
 // σ_min, ‖M − J‖₂ and effective rank; the same Amax averaged over the
 // per-token composites of 16 sampled tokens; the worst doubly stochastic
 // deviation and sphere error |σ₁ − 1| over single tokens and blocks; and
-// the largest gradient norm. A run that diverges (a NaN, an infinity or a
+// the gradient norms: the largest, the largest after the warmup and its
+// ratio to their median (the spike factor). During training, every
+// -diag-every steps (default 5, about 0.1–0.3% of the run's time), it
+// records the composite gains and the worst DS deviation of the training
+// batch (net's Model.Summarize). A run that diverges (a NaN, an infinity or a
 // batch loss above 100) stops there and is reported as diverged, not as a
 // failure; values that cannot be measured on it are null in JSON and empty
 // in CSV.
@@ -114,11 +121,12 @@
 //	results.json   {"command": "depth", "complete": …, "config": {…},
 //	               "training": {…}, "records": [one per mixer × depth]}
 //	results.csv    the records as rows, the same fields as columns
-//	runs/<mixer>_L<depth>.json   the run file: key, record, batch losses and
-//	               per-block diagnostics (Amax curves, identity distances,
-//	               token-averaged H_res)
+//	runs/<mixer>_L<depth>.json   the run file: key, record, batch losses,
+//	               gradient norms and per-block diagnostics (Amax curves,
+//	               identity distances, token-averaged H_res)
 //	runs/<mixer>_L<depth>.csv    step log: step, loss, accuracy, grad_norm, lr
-//	loss, amax, accuracy, identity, heatmap (.png and .svg)   the plots
+//	loss, gradnorm, gain, amax, accuracy, identity, heatmap (.png and .svg)
+//	               the plots
 //
 // README.md ("hyperconn depth") documents every field. Every file is
 // written atomically. Ctrl-C (SIGINT or SIGTERM) stops the sweep between
@@ -127,18 +135,27 @@
 // drawn, and the command exits 1. With -resume an experiment whose run file
 // exists and whose key — mixer, depth, n, C, steps, batch, learning rates,
 // warmup, weight decay, seed, training and test sizes, the diagnostic
-// settings and a format version — equals the current one is loaded instead
-// of run; any changed hyperparameter runs it again.
+// settings (-diag-every included) and a format version — equals the
+// current one is loaded instead of run; any changed hyperparameter runs it
+// again, and so does a run file or step log whose SHA-256 (kept in the run
+// file) does not match. Even a SIGKILL or a full disk leaves results.json
+// and results.csv listing only runs whose run files hold those very records
+// (complete: false until the end; see depthfiles.go), and the next run
+// removes the temporary files of a killed one.
 //
-// The defaults (all seven mixers at depths 8, 16, 32, C = 32, n = 4, 300
-// steps of 64 images, float32) run 3.4–4.7× faster in wall time (3.8–6.4×
-// in processor time) than the float64 default on gonum's kernels that
-// preceded the package's own micro-kernels (three interleaved pairs of
-// runs on a 2-core Xeon VM shared with other jobs: 39 s against 183 s at
-// light load, 144 s against 575 s and 280 s against 963 s under heavy
-// load): HC's composite forward Amax grows to 5.1 at depth 32
-// while the doubly stochastic and spectral-sphere mixers stay at 1;
-// -float32=false trains in float64. See Example_depth for a small sweep.
+// The defaults (every mixer at depths 8, 16, 32, C = 32, n = 4, 300 steps
+// of 64 images, float32) take 34.5 s on the two lightly loaded cores of
+// the Xeon VM, against 183 s for the float64 default of seven mixers on
+// gonum's kernels before. With the seven mixers before idhc, kromhc,
+// orthohc and mhc-v4, the float32 default ran 3.4–4.7× faster in wall
+// time (3.8–6.4× in processor time)
+// than the float64 default on gonum's kernels that preceded the package's
+// own micro-kernels (three interleaved pairs of runs on a 2-core Xeon VM
+// shared with other jobs: 39 s against 183 s at light load, 144 s against
+// 575 s and 280 s against 963 s under heavy load). HC's composite forward
+// Amax grows to 5.1 at depth 32 while the doubly stochastic and
+// spectral-sphere mixers stay at 1; -float32=false trains in float64. See
+// Example_depth for a small sweep.
 //
 // # Example
 //

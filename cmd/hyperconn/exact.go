@@ -34,11 +34,18 @@ methods:
   shc-structural  spectral.Sphere with z_U = tanh(upper B), z_V = tanh(lower B),
                   σ = tanh(diag B), B the top-left (n−1)×(n−1) block of Z
   shc-normalised  spectral.Normalizer: H = Z/σ₁(Z)
+  kromhc          KromHC: U_1 ⊗ U_2 ⊗ … over n's prime factors (n with no
+                  prime factor > 8), factor k mapped as mhclite from the
+                  block of Z on the streams whose other digits are 0
+  orthohc         Cayley transform of skew(strict upper triangle of Z)
+  deepseek-v4     DeepSeek-V4's production map (mhc.Production): column
+                  softmax + ε, then 20 rounds of normalisation, ε = 1e-6
 families: gauss1, gauss3, gauss5 (N(0,σ²)), near-identity (8I+N(0,1)),
   no-matching (s = 30, n ≥ 3); and, by name or "all": gauss10, no-matching40
   (s = 40), range1000 (logits spread over [−1000, 0]: the log domain)
-Deviation: max |row or column sum − 1| (ds) for the first four methods; the
-sphere error max(|row or column sum − 1|, |‖H‖₂ − 1|) for the sHC ones.
+Deviation: max |row or column sum − 1| (ds) for the first four methods,
+kromhc and deepseek-v4; the sphere error max(|row or column sum − 1|,
+|‖H‖₂ − 1|) for the sHC ones; ‖HᵀH − I‖₂ (orth) for orthohc.
 `
 
 // exactJSON is the document printed by -json and written to results.json.
@@ -96,8 +103,11 @@ func runExact(args []string, stdout, stderr io.Writer) int {
 		cfg.driftN, err = driftSize(cfg.Sizes, *plotN)
 		check(err)
 	}
+	if parseErr == nil {
+		check(checkExactMemory(&cfg))
+	}
 	if parseErr == nil && countRows(&cfg) == 0 {
-		check(errors.New("the selection has no rows (mhclite needs n ≤ 8, no-matching n ≥ 3)"))
+		check(errors.New("the selection has no rows (mhclite needs n ≤ 8, kromhc n without a prime factor > 8, no-matching n ≥ 3)"))
 	}
 	if parseErr != nil {
 		return usageError(fs, exactSynopsis, stderr, parseErr)
@@ -160,7 +170,7 @@ func countRows(cfg *exactConfig) int {
 				continue
 			}
 			for _, n := range cfg.Sizes {
-				if n >= f.MinN && (maxNOf(m) == 0 || n <= maxNOf(m)) {
+				if n >= f.MinN && supportsN(m, n) {
 					k += len(cfg.DTypes)
 				}
 			}

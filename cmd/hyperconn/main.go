@@ -5,6 +5,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/hyperconn/hyperconn/internal/gemm"
 )
 
 func main() {
@@ -27,6 +29,8 @@ var commands = []command{
 	{"depth", "depth-stability experiments: train the MNIST network of package net\n" +
 		"with each mixer at each depth, measure its residual matrices (composite\n" +
 		"Amax, σ_min, ‖M−J‖₂, DS deviation), write results and plots", runDepth},
+	{"params", "the extra parameters each mixer adds to a sub-layer, at -n and -width", runParams},
+	{"version", "the program's version and the BLAS its matrix products run on", runVersion},
 }
 
 // usage returns the top-level usage text.
@@ -37,6 +41,7 @@ func usage() string {
 		fmt.Fprintf(&b, "  %-7s %s\n", c.name, strings.ReplaceAll(c.summary, "\n", "\n          "))
 	}
 	b.WriteString("\nRun \"hyperconn <command> -h\" for a command's flags.\n")
+	fmt.Fprintf(&b, "\nproducts: %s\n", gemm.Describe())
 	return b.String()
 }
 

@@ -48,6 +48,7 @@ func TestUsageErrors(t *testing.T) {
 		{"depth n = 0", []string{"depth", "--n", "0"}, "hyperconn depth: -n 0: want 1 ≤ n ≤ 64"},
 		{"depth unknown mixer", []string{"depth", "--mixers", "hc,dhc"}, `hyperconn depth: -mixers: unknown value "dhc"`},
 		{"depth mhclite n", []string{"depth", "--mixers", "mhclite", "--n", "9"}, "hyperconn depth: -n 9: mhclite mixes all n! permutations"},
+		{"depth kromhc n", []string{"depth", "--mixers", "kromhc", "--n", "11"}, "hyperconn depth: -n 11: kromhc needs n to be a product of factors ≤ 8"},
 		{"depth zero steps", []string{"depth", "--steps", "0"}, "hyperconn depth: -steps 0: want at least 1"},
 		{"depth steps and epochs", []string{"depth", "--steps", "10", "--epochs", "1"}, "hyperconn depth: -steps and -epochs are exclusive"},
 		{"depth bad lr", []string{"depth", "--lr", "-1"}, "hyperconn depth: -lr -1: want a positive finite value"},
@@ -163,10 +164,10 @@ func TestExactJSONAndOut(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
 		t.Fatalf("stdout is not JSON: %v", err)
 	}
-	// 6 methods × 2 sizes × 5 families, all in float64; n = 3 and 4 suit
+	// 9 methods × 2 sizes × 5 families, all in float64; n = 3 and 4 suit
 	// every method and family.
-	if doc.Command != "exact" || len(doc.Rows) != 60 {
-		t.Fatalf("command %q with %d rows, want exact with 60", doc.Command, len(doc.Rows))
+	if doc.Command != "exact" || len(doc.Rows) != 90 {
+		t.Fatalf("command %q with %d rows, want exact with 90", doc.Command, len(doc.Rows))
 	}
 	for _, r := range doc.Rows {
 		var keys []string

@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/hyperconn/hyperconn/birkhoff"
+	"github.com/hyperconn/hyperconn/kromhc"
 	"github.com/hyperconn/hyperconn/spectral"
 )
 
@@ -17,9 +18,13 @@ const (
 	methodLite       = "mhclite"
 	methodStructural = "shc-structural"
 	methodNormalised = "shc-normalised"
+	methodKron       = "kromhc"
+	methodOrtho      = "orthohc"
+	methodV4         = "deepseek-v4"
 )
 
-var methodNames = []string{methodFixed, methodTolerance, methodExact, methodLite, methodStructural, methodNormalised}
+var methodNames = []string{methodFixed, methodTolerance, methodExact, methodLite, methodStructural, methodNormalised,
+	methodKron, methodOrtho, methodV4}
 
 // Measures reported in the deviation fields of a row.
 const (
@@ -29,12 +34,18 @@ const (
 	// measureSphere is the sphere error max(|row or column sum − 1|,
 	// |‖H‖₂ − 1|), with the exact ‖H‖₂ of spectral.Norm.
 	measureSphere = "sphere"
+	// measureOrth is the orthogonality error ‖HᵀH − I‖₂
+	// (orthohc.Orthogonality).
+	measureOrth = "orth"
 )
 
 // measureOf returns the measure reported for the named method.
 func measureOf(method string) string {
-	if method == methodStructural || method == methodNormalised {
+	switch method {
+	case methodStructural, methodNormalised:
 		return measureSphere
+	case methodOrtho:
+		return measureOrth
 	}
 	return measureDS
 }
@@ -45,6 +56,19 @@ func maxNOf(method string) int {
 		return birkhoff.MaxPermN
 	}
 	return 0
+}
+
+// supportsN reports whether the named method has rows at n: n ≤ maxNOf,
+// and for kromhc an n whose prime factors are at most 8.
+func supportsN(method string, n int) bool {
+	if m := maxNOf(method); m > 0 && n > m {
+		return false
+	}
+	if method == methodKron {
+		_, err := kromhc.DefaultFactors(n)
+		return err == nil
+	}
+	return true
 }
 
 // sphereGamma is γ of z = γ·tanh(·) in the structural sHC mapping: the
@@ -81,6 +105,12 @@ func newProjector[F birkhoff.Float](method string, n int) (projector[F], error) 
 		return newStructural[F](n), nil
 	case methodNormalised:
 		return &normalised[F]{nz: spectral.NewNormalizer[F](n)}, nil
+	case methodKron:
+		return newKron[F](n)
+	case methodOrtho:
+		return newOrtho[F](n), nil
+	case methodV4:
+		return newProduction[F](n), nil
 	}
 	return nil, fmt.Errorf("hyperconn: unknown method %q", method)
 }

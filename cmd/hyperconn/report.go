@@ -170,7 +170,7 @@ func jobs(cfg *exactConfig) []job {
 					continue
 				}
 				for _, n := range cfg.Sizes {
-					if n < fam.MinN || (maxNOf(m) > 0 && n > maxNOf(m)) {
+					if n < fam.MinN || !supportsN(m, n) {
 						continue
 					}
 					d, ok := cache[[2]int{fi, n}]
@@ -277,8 +277,11 @@ func accuracy[F birkhoff.Float](method string, n int, d *draws, wantDrift bool) 
 		}
 		dev := birkhoff.Deviation(h, n)
 		nerr := math.Abs(spectral.Norm(h, n, n) - 1)
-		if r.Measure == measureSphere {
+		switch r.Measure {
+		case measureSphere:
 			dev = math.Max(dev, nerr)
+		case measureOrth:
+			dev = orthogonality(h, n)
 		}
 		devs[t] = dev
 		r.MaxNormError = math.Max(r.MaxNormError, nerr)

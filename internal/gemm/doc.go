@@ -37,18 +37,30 @@
 // on every core, run serially), so the helpers never queue.
 //
 // Built with -tags openblas (and Debian's libopenblas-dev installed: apt-get
-// install -y libopenblas-dev), the package installs gonum.org/v1/netlib's
-// cgo bindings as gonum's blas64 and blas32 implementation, and Mul calls
-// cblas_dgemm (Mul32 cblas_sgemm). OpenBLAS runs single-threaded: a large
+// install -y libopenblas-dev), the package opens libopenblas.so.0 with
+// dlopen at start-up and Mul calls its cblas_dgemm (Mul32 cblas_sgemm);
+// gonum's blas64 and blas32 get OpenBLAS's Dgemm and Sgemm too (their other
+// routines stay gonum's). The library is opened rather than linked so that
+// its kernels can be chosen first: OpenBLAS reads OPENBLAS_CORETYPE once,
+// as it loads, and Debian's 0.3.21 does not know the processor of the
+// README's Intel Xeon VM and falls back to Prescott's SSE3 kernels, a fifth
+// of the machine's single-precision speed. Unless the user has set
+// OPENBLAS_CORETYPE, the package sets it from the processor's extensions
+// (CPUID; SkylakeX with AVX-512, Haswell or Zen with AVX2 and FMA) for the
+// load, then removes it again; Describe says which kernels run and who
+// chose them (the CLI's version command prints it). BenchmarkCoreTypes
+// compares the choice with every core type set by hand, each in its own
+// process. OpenBLAS runs single-threaded (OPENBLAS_NUM_THREADS=1 for the
+// load, unless set: its worker threads are never started): a large
 // product is split, by rows or columns of C, across the caller and the
 // package's own helper goroutines, one cblas call each. (OpenBLAS's worker
 // threads spin after a call and took the second core from the element-wise
 // work between products; a depth-32 training step ran about 15% slower with
-// them.) The link flag (-lopenblas) is in the tagged file; no environment
-// variable is needed. Use switches backends at run time, for comparisons
-// within one binary. Measured here (BenchmarkMul, one thread): OpenBLAS
-// 50 GFLOP/s float64 and 99 GFLOP/s float32 on a 512³ product; gonum about
-// 8 and 16.
+// them.) If the library cannot be opened, the binary runs on gonum and
+// Describe says why. Use switches backends at run time, for comparisons
+// within one binary. Measured on the AMD machine of earlier README figures
+// (BenchmarkMul, one thread): OpenBLAS 50 GFLOP/s float64 and 99 GFLOP/s
+// float32 on a 512³ product; gonum about 8 and 16.
 //
 // # Threads
 //
@@ -66,7 +78,7 @@
 //
 // # Rules
 //
-// C must not overlap A or B. Mul and Mul32 panic with ErrShape for a
+// C must not overlap A or B. Mul and Mul32 panic with ErrArgs for a
 // negative dimension, an unknown transpose, a stride shorter than its row
 // or a slice too short for its matrix (before anything is written).
 // Results are bit-for-bit repeatable for a given backend, kernel and

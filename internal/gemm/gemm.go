@@ -31,11 +31,6 @@ var (
 	// ErrThreads is the panic value of SetThreads for a count below 1.
 	ErrThreads = errors.New("gemm: thread count below 1")
 
-	// ErrShape is the panic value of Mul and Mul32 for a negative
-	// dimension, an unknown transpose, a stride shorter than its row,
-	// or a slice too short for the matrix it holds.
-	ErrShape = errors.New("gemm: bad dimension, stride or slice length")
-
 	// ErrBackend is wrapped by the error Use returns for a backend that
 	// is not compiled into the binary.
 	ErrBackend = errors.New("gemm: backend not available")
@@ -48,7 +43,7 @@ type Backend int
 // with -tags openblas.
 const (
 	Gonum    Backend = iota // pure Go, no cgo (the default build): the package's micro-kernels, or gonum's (see Kernel)
-	OpenBLAS                // OpenBLAS through gonum.org/v1/netlib (cgo)
+	OpenBLAS                // OpenBLAS, opened at start-up (cgo, dlopen)
 )
 
 // String returns "gonum" or "openblas".
@@ -108,7 +103,7 @@ func Use(b Backend) error {
 // multiply-adds, splits C by rows or columns between the calling goroutine
 // and Threads()−1 persistent helpers. On OpenBLAS the kernel is a
 // single-threaded cblas_dgemm call, split the same way. Mul panics with
-// ErrShape if a dimension is negative, a transpose unknown, a stride
+// ErrArgs if a dimension is negative, a transpose unknown, a stride
 // shorter than its row or a slice too short.
 func Mul(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
 	mul(&pool.j64, pure64, dgemm, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
@@ -145,8 +140,7 @@ type kernelFunc[F float32 | float64] func(tA, tB blas.Transpose, m, n, k int, al
 // serial kernel (onGonum or onOpenBLAS), split across the helpers through
 // the pool's job j when it is large enough.
 func mul[F float32 | float64](j *job[F], onGonum, onOpenBLAS kernelFunc[F], tA, tB blas.Transpose, m, n, k int, alpha F, a []F, lda int, b []F, ldb int, beta F, c []F, ldc int) {
-	checkMul(tA, tB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
-	if m == 0 || n == 0 {
+	if checkGemm(tA, tB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc) {
 		return
 	}
 	if clock.on.Load() {
@@ -414,16 +408,6 @@ func (t *team) wait(k int) {
 		runtime.Gosched()
 	}
 	t.wg.Wait()
-}
-
-// dgemm and sgemm are the OpenBLAS kernels: one single-threaded call of
-// the installed blas64 or blas32 implementation.
-func dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
-	blas64.Implementation().Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-}
-
-func sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	blas32.Implementation().Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // tiled64 computes a float64 product tile by tile on gonum's serial kernel

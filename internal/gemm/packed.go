@@ -106,7 +106,7 @@ func (s *spares[F]) put(w *workspace[F]) {
 // packed computes C = alpha·op(A)·op(B) + beta·C with micro-kernel kd,
 // packing A and B into a workspace from sp where they are not already in
 // the kernel's layout (see direct). m, n, k ≥ 1 and the operands have been
-// checked (checkMul). With alpha = 0 it only scales C by beta, as gonum
+// checked (checkGemm). With alpha = 0 it only scales C by beta, as gonum
 // does (A and B are not read).
 func packed[F float32 | float64](kd *micro.Kernel[F], sp *spares[F], tA, tB blas.Transpose, m, n, k int, alpha F, a []F, lda int, b []F, ldb int, beta F, c []F, ldc int) {
 	if alpha == 0 {
@@ -286,41 +286,5 @@ func packB[F float32 | float64](bp []F, tB blas.Transpose, b []F, ldb, pc, jc, k
 				clear(panel[p*nr+nj : p*nr+nr])
 			}
 		}
-	}
-}
-
-// checkMul panics with ErrShape unless the operands of an m×n×k product
-// fit their slices: a stored row-major r×c matrix needs a stride of at
-// least max(1, c) and (r−1)·stride + c elements. A and B are not checked
-// when they are not read (m, n or k is 0). A transpose other than
-// blas.NoTrans, blas.Trans and blas.ConjTrans (the same as Trans for real
-// matrices) panics too.
-func checkMul(tA, tB blas.Transpose, m, n, k, la, lda, lb, ldb, lc, ldc int) {
-	legal := func(t blas.Transpose) bool { return t == blas.NoTrans || t == blas.Trans || t == blas.ConjTrans }
-	if m < 0 || n < 0 || k < 0 || !legal(tA) || !legal(tB) {
-		panic(ErrShape)
-	}
-	fits := func(rows, cols, l, ld int) bool {
-		if ld < max(1, cols) {
-			return false
-		}
-		return rows == 0 || cols == 0 || l >= (rows-1)*ld+cols
-	}
-	if !fits(m, n, lc, ldc) {
-		panic(ErrShape)
-	}
-	if m == 0 || n == 0 || k == 0 {
-		return
-	}
-	ra, ca := m, k
-	if tA != blas.NoTrans {
-		ra, ca = k, m
-	}
-	rb, cb := k, n
-	if tB != blas.NoTrans {
-		rb, cb = n, k
-	}
-	if !fits(ra, ca, la, lda) || !fits(rb, cb, lb, ldb) {
-		panic(ErrShape)
 	}
 }

@@ -61,7 +61,9 @@ import (
 
 	"github.com/hyperconn/hyperconn/hc"
 	"github.com/hyperconn/hyperconn/internal/f32"
+	"github.com/hyperconn/hyperconn/internal/f64"
 	"github.com/hyperconn/hyperconn/internal/gemm"
+	"github.com/hyperconn/hyperconn/internal/rms"
 )
 
 // Eps is added to the mean square inside the RMSNorm of vec(X).
@@ -264,7 +266,7 @@ func (w *Worker) ForwardChunk(pre, post, tape []float64, stride int, x []float64
 		// in f32.SumSquares's order rather than floats.Dot's).
 		for t := range tokens {
 			ss := f32.From64SumSquares(x32[t*nc:(t+1)*nc], x[t*nc:(t+1)*nc])
-			tape[t*stride] = 1 / math.Sqrt(ss/float64(nc)+Eps)
+			tape[t*stride] = rms.Inv(ss, x[t*nc:(t+1)*nc], nc, Eps)
 		}
 		phi32 := h.v32
 		if phi32 == nil {
@@ -292,7 +294,7 @@ func (w *Worker) ForwardChunk(pre, post, tape []float64, stride int, x []float64
 		y := rec[1 : 1+r]
 		if !h.single {
 			xt := x[t*nc : (t+1)*nc]
-			inv := 1 / math.Sqrt(floats.Dot(xt, xt)/float64(nc)+Eps)
+			inv := rms.Inv(floats.Dot(xt, xt), xt, nc, Eps)
 			rec[0] = inv
 			floats.Scale(inv, y)
 		}
@@ -300,6 +302,12 @@ func (w *Worker) ForwardChunk(pre, post, tape []float64, stride int, x []float64
 		for i := range n {
 			p[i] = sigmoid(ap*y[i] + h.BPre.Value[i])
 			q[i] = 2 * sigmoid(aq*y[n+i]+h.BPost.Value[i])
+		}
+		if !f64.AllFinite(y) {
+			// x·Φ overflowed (or 1/rms is not normal): the sigmoids would
+			// hide an infinity behind 0 or 1. A NaN h_pre makes the Layer
+			// report the token (hc.ErrNotFinite).
+			p[0] = math.NaN()
 		}
 		copy(rec[1+r:], p)
 		copy(rec[1+r+n:], q)
@@ -349,10 +357,11 @@ func (w *Worker) BackwardChunk(dx, x, tape []float64, stride int, dpre, dpost, d
 		// ∂inv = −inv³/(nC)·Σ dy_r ⟨Φ_r, x⟩ = −inv²/(nC)·Σ dy_r y_r.
 		s := floats.Dot(dy, y)
 		if h.single {
-			// Added by backward32 with ∂X, in one pass.
+			// Added by backward32 with ∂X, in one pass. (inv ≥ 1e−39 there:
+			// a larger x does not round to a finite float32.)
 			w.rms[t] = -inv * inv * s / float64(nc)
 		} else {
-			floats.AddScaled(dx[t*nc:(t+1)*nc], -inv*inv*s/float64(nc), x[t*nc:(t+1)*nc])
+			rms.AddScaledSquare(dx[t*nc:(t+1)*nc], inv, s, nc, x[t*nc:(t+1)*nc])
 		}
 		floats.Scale(inv, dy)
 	}
@@ -481,3 +490,8 @@ func ResidualGate(k int) (alpha, bias *hc.Param) {
 	return &hc.Param{Name: "alpha_res", Value: []float64{DefaultGate}, Grad: make([]float64, 1), NoDecay: true},
 		&hc.Param{Name: "b_res", Value: make([]float64, k), Grad: make([]float64, k), NoDecay: true}
 }
+
+// NumParams returns the number of parameter values of a head for n streams
+// of width c and k raw residual logits, (2n+k)·nC + 2 + 2n, in float64 so
+// that a caller can bound huge sizes before converting.
+func NumParams(n, c, k float64) float64 { return (2*n+k)*n*c + 2 + 2*n }

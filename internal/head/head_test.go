@@ -468,3 +468,28 @@ func TestFloat32Storage(t *testing.T) {
 		t.Errorf("detaching with nil slices: err %v, attached %v, Phi.Value[0] = %v", err, h.v32 != nil, phi.Value[0])
 	}
 }
+
+// TestOverflowIsError checks that a token whose projection x·Φ overflows
+// gets a NaN h_pre (which Layer reports as an error), in float64 and float32
+// products: the sigmoids would otherwise turn the infinities into
+// coefficients of 0, 1 or 2, a wrong finite answer (issue 19, point 1).
+func TestOverflowIsError(t *testing.T) {
+	for _, single := range []bool{false, true} {
+		h, err := New(2, 3, 4, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.SetFloat32Products(single)
+		for i := range h.Phi.Value {
+			h.Phi.Value[i] = 1e30
+		}
+		w := h.NewWorker()
+		// 1e300·1e30 overflows float64; float32 products overflow earlier.
+		x := []float64{1e300, 1e300, 1e300, 1, 2, 3}
+		pre, post, raw, tape := make([]float64, 2), make([]float64, 2), make([]float64, 4), make([]float64, h.TapeLen())
+		w.Forward(pre, post, raw, tape, x)
+		if !math.IsNaN(pre[0]) {
+			t.Errorf("float32 products %v: x·Φ overflows, h_pre = %v, want a NaN", single, pre)
+		}
+	}
+}

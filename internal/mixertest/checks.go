@@ -391,15 +391,7 @@ func (s *suite) far(t *testing.T) {
 			t.Fatalf("layer %d: Pre: %v", k, err)
 		}
 		_, _, h := l.Coefficients()
-		for i := range n { // tmp = h·prod
-			for j := range n {
-				var v float64
-				for q := range n {
-					v += h[i*n+q] * prod[q*n+j]
-				}
-				tmp[i*n+j] = v
-			}
-		}
+		MulTo(tmp, h, prod, n)
 		prod, tmp = tmp, prod
 	}
 	d := s.Guarantee(prod, n)

@@ -37,8 +37,9 @@ const (
 	farMove = 1e-2
 )
 
-// DefaultNs are the stream counts Run tests when Case.Ns is nil.
-var DefaultNs = []int{1, 2, 3, 4, 8}
+// DefaultNs are the stream counts Run tests when Case.Ns is nil: up to 16,
+// the largest n of 2026's stream-scaling studies.
+var DefaultNs = []int{1, 2, 3, 4, 8, 16}
 
 // Case describes one mixer to the suite. Only Name and New are required.
 type Case struct {
@@ -116,6 +117,7 @@ func Run(t *testing.T, c Case) {
 			t.Run("finite-differences", s.finiteDifferences)
 			t.Run("nonfinite", s.nonfinite)
 			t.Run("far", s.far)
+			t.Run("huge", s.huge)
 			t.Run("allocs", s.allocs)
 		})
 	}

@@ -11,7 +11,15 @@
 // its own, named in the legend. With LogY the y axis is logarithmic and values
 // at or below Floor (0 means DefaultFloor = 1e-17) are drawn at Floor, since a
 // logarithmic axis cannot show zero: a deviation that is exactly 0 sits on the
-// bottom of the plot instead of vanishing.
+// bottom of the plot instead of vanishing. Its ticks label every decade (every
+// k-th beyond eight), and 2 and 5 times each decade on ranges of three decades
+// or less, so that a loss axis from 0.2 to 2.3 is labelled 0.2, 0.5, 1, 2. IntX
+// puts the x ticks on integers (layers, depths, steps) in steps of 1, 2 or 5
+// times a power of ten. A Series may carry an underlying line (UnderX, UnderY),
+// drawn thin and translucent in its colour beneath every series' own line —
+// the raw values under a smoothed curve — and Crosses, points marked with a
+// large cross (where a diverged run stopped). NoMarkers drops the per-point
+// markers for series of hundreds of points.
 //
 // HeatMap colours the cells of an n×n row-major matrix M (entry (i, j) is
 // M[i*n+j]). Row i is drawn as the i-th row from the top, with output stream

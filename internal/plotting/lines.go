@@ -3,8 +3,8 @@ package plotting
 import (
 	"errors"
 	"fmt"
+	"image/color"
 	"math"
-	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -30,6 +30,15 @@ var (
 // any quantity of order 1, so that an exact zero sits visibly on the bottom.
 const DefaultFloor = 1e-17
 
+// minLogSpan is the smallest relative range of the data a logarithmic axis
+// spans: a range below 0.1% is invisible on a log axis anyway, so such data
+// is drawn as the flat line it is, on an axis two decades high.
+const minLogSpan = 1e-3
+
+// underAlpha is the opacity of a Series' underlying line: faint enough that
+// a dozen of them leave the series' own lines readable.
+const underAlpha = 0x50
+
 // Panel sizes used by the hyperconn command for one panel of a figure.
 const (
 	PanelWidth  = 14 * vg.Centimeter
@@ -40,18 +49,34 @@ const (
 type Series struct {
 	Name string
 	X, Y []float64
+	// UnderX and UnderY, if not empty, are drawn first, as a thin
+	// translucent line of the series' colour without markers: the raw
+	// values under a smoothed line, say.
+	UnderX, UnderY []float64
+	// Crosses are indices of points marked with a large cross: runs that
+	// diverged (a run's line ends at its divergence, marked at its last
+	// point). Out-of-range indices panic with ErrShape.
+	Crosses []int
 }
 
 // Lines describes a line plot of one or more series with a legend.
 type Lines struct {
 	Title, XLabel, YLabel string
 	// LogY makes the y axis logarithmic; values at or below Floor are drawn
-	// at Floor.
+	// at Floor. Its ticks label every decade (every k-th when more than
+	// eight are shown), and 2 and 5 times the decades too when the range
+	// spans three decades or less.
 	LogY bool
 	// Floor is the smallest value drawn on a logarithmic axis; 0 means
 	// DefaultFloor. It is ignored unless LogY is set.
-	Floor  float64
-	Series []Series
+	Floor float64
+	// IntX puts the x ticks on integers (steps of 1, 2 or 5 times a power
+	// of ten) labelled as integers: for layers, depths and steps.
+	IntX bool
+	// NoMarkers draws the lines without a marker at every point: for
+	// series of hundreds of points.
+	NoMarkers bool
+	Series    []Series
 }
 
 // Plot builds the plot. It returns an error wrapping ErrNonFinite if a value
@@ -64,15 +89,25 @@ func (l Lines) Plot() (*plot.Plot, error) {
 	}
 	points := 0
 	for _, s := range l.Series {
-		if len(s.X) != len(s.Y) {
+		if len(s.X) != len(s.Y) || len(s.UnderX) != len(s.UnderY) {
 			panic(ErrShape)
+		}
+		for _, i := range s.Crosses {
+			if i < 0 || i >= len(s.X) {
+				panic(ErrShape)
+			}
 		}
 		for i := range s.X {
 			if !finite(s.X[i]) || !finite(s.Y[i]) {
 				return nil, fmt.Errorf("plotting: series %q point %d (%g, %g): %w", s.Name, i, s.X[i], s.Y[i], ErrNonFinite)
 			}
 		}
-		points += len(s.X)
+		for i := range s.UnderX {
+			if !finite(s.UnderX[i]) || !finite(s.UnderY[i]) {
+				return nil, fmt.Errorf("plotting: series %q underlying point %d (%g, %g): %w", s.Name, i, s.UnderX[i], s.UnderY[i], ErrNonFinite)
+			}
+		}
+		points += len(s.X) + len(s.UnderX)
 	}
 	if points == 0 {
 		return nil, fmt.Errorf("plotting: line plot %q: %w", l.Title, ErrNoData)
@@ -87,17 +122,38 @@ func (l Lines) Plot() (*plot.Plot, error) {
 	p.Legend.Left = false
 	p.Legend.TextStyle.Font.Size = vg.Points(8)
 	ymin, ymax := math.Inf(1), math.Inf(-1)
-	for k, s := range l.Series {
-		xys := make(plotter.XYs, len(s.X))
-		for i := range s.X {
-			y := s.Y[i]
+	xys := func(x, y []float64) plotter.XYs {
+		out := make(plotter.XYs, len(x))
+		for i := range x {
+			v := y[i]
 			if l.LogY {
-				y = math.Max(y, floor)
+				v = math.Max(v, floor)
 			}
-			xys[i] = plotter.XY{X: s.X[i], Y: y}
-			ymin, ymax = math.Min(ymin, y), math.Max(ymax, y)
+			out[i] = plotter.XY{X: x[i], Y: v}
+			ymin, ymax = math.Min(ymin, v), math.Max(ymax, v)
 		}
-		line, pts, err := plotter.NewLinePoints(xys)
+		return out
+	}
+	// The underlying lines go first, so that every series' own line is
+	// drawn over all of them.
+	for k, s := range l.Series {
+		if len(s.UnderX) == 0 {
+			continue
+		}
+		under, err := plotter.NewLine(xys(s.UnderX, s.UnderY))
+		if err != nil {
+			return nil, fmt.Errorf("plotting: series %q: %w", s.Name, err)
+		}
+		r, g, b, _ := plotutil.Color(k).RGBA()
+		under.Color = color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: underAlpha}
+		under.Width = vg.Points(0.5)
+		p.Add(under)
+	}
+	for k, s := range l.Series {
+		if len(s.X) == 0 {
+			continue
+		}
+		line, pts, err := plotter.NewLinePoints(xys(s.X, s.Y))
 		if err != nil {
 			return nil, fmt.Errorf("plotting: series %q: %w", s.Name, err)
 		}
@@ -107,10 +163,32 @@ func (l Lines) Plot() (*plot.Plot, error) {
 		pts.Color = line.Color
 		pts.Shape = plotutil.Shape(k)
 		pts.Radius = vg.Points(2)
-		p.Add(line, pts)
-		if s.Name != "" {
-			p.Legend.Add(s.Name, line, pts)
+		thumbs := []plot.Thumbnailer{line, pts}
+		if l.NoMarkers {
+			p.Add(line)
+			thumbs = thumbs[:1]
+		} else {
+			p.Add(line, pts)
 		}
+		if len(s.Crosses) > 0 {
+			all := xys(s.X, s.Y)
+			marked := make(plotter.XYs, len(s.Crosses))
+			for k, i := range s.Crosses {
+				marked[k] = all[i]
+			}
+			crosses, err := plotter.NewScatter(marked)
+			if err != nil {
+				return nil, fmt.Errorf("plotting: series %q: %w", s.Name, err)
+			}
+			crosses.GlyphStyle = draw.GlyphStyle{Color: line.Color, Radius: vg.Points(5), Shape: draw.CrossGlyph{}}
+			p.Add(crosses)
+		}
+		if s.Name != "" {
+			p.Legend.Add(s.Name, thumbs...)
+		}
+	}
+	if l.IntX {
+		p.X.Tick.Marker = intTicks{}
 	}
 	// Headroom above the data for the legend, which gonum draws inside the
 	// data area at the top right: a fraction f of the axis per entry.
@@ -123,11 +201,14 @@ func (l Lines) Plot() (*plot.Plot, error) {
 	f := math.Min(0.5, 0.045*float64(entries))
 	if l.LogY {
 		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = decadeTicks{}
+		p.Y.Tick.Marker = logTicks{}
 		// A flat series gives a degenerate range, which a log scale cannot
-		// normalise: widen it by a decade each way.
-		if ymin == ymax {
-			ymin, ymax = ymin/10, ymax*10
+		// normalise, and a nearly flat one (gains of 1 ± 1e-15) a range
+		// that blows rounding up to the full height with one label:
+		// widen either by a decade each way.
+		if ymax <= ymin*(1+minLogSpan) {
+			mid := math.Sqrt(ymin * ymax)
+			ymin, ymax = mid/10, mid*10
 		}
 		span := math.Log10(ymax / ymin)
 		p.Y.Min, p.Y.Max = ymin, ymax*math.Pow(10, f/(1-f)*span)
@@ -210,37 +291,4 @@ func (g Grid) Draw(c draw.Canvas) {
 			}
 		}
 	}
-}
-
-// decadeTicks marks the powers of ten on a logarithmic axis, labelled 1e-15
-// rather than 0.0000…1, every k-th decade when the range spans more than
-// eight. A range that holds fewer than two powers of ten falls back to
-// gonum's default ticks.
-type decadeTicks struct{}
-
-// Ticks returns the ticks of [lo, hi].
-func (decadeTicks) Ticks(lo, hi float64) []plot.Tick {
-	e0, e1 := int(math.Ceil(math.Log10(lo)-1e-9)), int(math.Floor(math.Log10(hi)+1e-9))
-	if e1-e0 < 1 {
-		return plot.DefaultTicks{}.Ticks(lo, hi)
-	}
-	step := (e1-e0)/8 + 1
-	var ts []plot.Tick
-	for e := e0; e <= e1; e++ {
-		v := math.Pow(10, float64(e))
-		if (e-e0)%step != 0 {
-			ts = append(ts, plot.Tick{Value: v})
-			continue
-		}
-		ts = append(ts, plot.Tick{Value: v, Label: decadeLabel(e)})
-	}
-	return ts
-}
-
-// decadeLabel formats 10^e: plainly for small exponents, as 1e-15 otherwise.
-func decadeLabel(e int) string {
-	if e >= -2 && e <= 3 {
-		return strconv.FormatFloat(math.Pow(10, float64(e)), 'f', -1, 64)
-	}
-	return "1e" + strconv.Itoa(e)
 }

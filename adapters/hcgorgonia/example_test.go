@@ -7,8 +7,8 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/hyperconn/hyperconn/adapters/hcgorgonia"
 	"github.com/hyperconn/hyperconn/hc"
-	"github.com/hyperconn/hyperconn/net/hcgorgonia"
 )
 
 // ExampleLayer is hc's worked example as a gorgonia graph: static HC with

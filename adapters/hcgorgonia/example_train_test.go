@@ -9,9 +9,9 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/hyperconn/hyperconn/adapters/hcgorgonia"
 	"github.com/hyperconn/hyperconn/hc"
 	"github.com/hyperconn/hyperconn/mhc"
-	"github.com/hyperconn/hyperconn/net/hcgorgonia"
 )
 
 // netConfig describes a residual classifier with the shape of net.Model:

@@ -7,10 +7,10 @@ import (
 
 	G "gorgonia.org/gorgonia"
 
+	"github.com/hyperconn/hyperconn/adapters/hcgorgonia"
 	"github.com/hyperconn/hyperconn/hc"
 	"github.com/hyperconn/hyperconn/mhc"
 	"github.com/hyperconn/hyperconn/net"
-	"github.com/hyperconn/hyperconn/net/hcgorgonia"
 )
 
 // Benchmark shape (issue 6, acceptance 3): 16 mHC blocks, n = 4 streams

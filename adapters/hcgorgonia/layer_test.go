@@ -13,10 +13,10 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/hyperconn/hyperconn/adapters/hcgorgonia"
 	"github.com/hyperconn/hyperconn/hc"
 	"github.com/hyperconn/hyperconn/mhc"
 	"github.com/hyperconn/hyperconn/mhclite"
-	"github.com/hyperconn/hyperconn/net/hcgorgonia"
 	"github.com/hyperconn/hyperconn/shc"
 )
 

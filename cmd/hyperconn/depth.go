@@ -154,7 +154,7 @@ func parseDepthFlags(args []string, stdout, stderr io.Writer) (cfg depthConfig, 
 		asJSON   = fs.Bool("json", false, "print the results.json document instead of the table")
 		resume   = fs.Bool("resume", false, "skip experiments whose results in -out have the same key")
 		heatmapL = fs.Int("heatmap-layer", 0, "block l (1-based) whose token-averaged H_res the heat map shows; 0: per mixer, the block farthest from I")
-		float32  = fs.Bool("float32", false, "train the embedding, MLPs, norms, head and the mixers' head weights Φ in float32 (the streams and the rest of the mixers stay float64)")
+		float32  = fs.Bool("float32", true, "train the embedding, MLPs, norms, head and the mixers' head weights Φ in float32 (the streams and the rest of the mixers stay float64); -float32=false trains everything in float64")
 		every    = fs.Int("diag-every", depthDiagEvery, "during training, record the composite gains and the worst DS deviation every k steps (and at the last; 0: none)")
 	)
 	if st, stop := parseFlags(fs, depthSynopsis, args, stdout, stderr); stop {

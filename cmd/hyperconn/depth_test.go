@@ -429,15 +429,19 @@ func TestDepthJobsIndependent(t *testing.T) {
 	}
 }
 
-// TestDepthFloat32 runs a small sweep with -float32: every record says
-// float32 and completes, and -resume does not take a float64 run for a
-// float32 one (the key differs).
+// TestDepthFloat32 runs a small sweep with -float32=false, then the same
+// with no -float32 flag (float32 is the default): every record of the
+// second says float32 and completes, and -resume does not take a float64
+// run for a float32 one (the key differs).
 func TestDepthFloat32(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
-	if status, _, stderr := runCLI(append([]string{"depth"}, smallDepth(dir, "--mixers", "residual,mhc")...)...); status != exitOK {
+	if status, _, stderr := runCLI(append([]string{"depth"}, smallDepth(dir, "--mixers", "residual,mhc", "--float32=false")...)...); status != exitOK {
 		t.Fatalf("float64 sweep: status %d, stderr:\n%s", status, stderr)
 	}
-	status, _, stderr := runCLI(append([]string{"depth"}, smallDepth(dir, "--mixers", "residual,mhc", "--float32", "--resume")...)...)
+	if doc := readResults(t, dir); len(doc.Records) != 2 || doc.Records[0]["dtype"] != "float64" {
+		t.Fatalf("-float32=false: records %v, want 2 in float64", doc.Records)
+	}
+	status, _, stderr := runCLI(append([]string{"depth"}, smallDepth(dir, "--mixers", "residual,mhc", "--resume")...)...)
 	if status != exitOK {
 		t.Fatalf("float32 sweep: status %d, stderr:\n%s", status, stderr)
 	}

@@ -11,4 +11,11 @@ var (
 	// AVX2 reports AVX plus 256-bit integer vectors (the float32
 	// element-wise kernels and the float64 AdamW kernel).
 	AVX2 = AVX && hasAVX2()
+	// FMA reports AVX2 plus fused multiply-add (the GEMM micro-kernels
+	// of internal/gemm).
+	FMA = AVX2 && hasFMA()
+	// AVX512 reports FMA plus AVX-512 Foundation with the 512-bit and
+	// mask registers saved by the operating system (the 512-bit GEMM
+	// micro-kernels).
+	AVX512 = FMA && hasAVX512()
 )

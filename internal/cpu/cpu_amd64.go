@@ -25,6 +25,24 @@ func hasAVX2() bool {
 	return ebx&(1<<5) != 0
 }
 
+// hasFMA reads CPUID leaf 1 (ECX bit 12).
+func hasFMA() bool {
+	_, _, ecx, _ := cpuid(1, 0)
+	return ecx&(1<<12) != 0
+}
+
+// hasAVX512 reads CPUID leaf 7 (EBX bit 16, AVX-512 Foundation) and XCR0
+// (bits 5–7: the mask registers and the upper halves of the 32 vector
+// registers saved by the operating system). The caller has checked AVX,
+// so leaf 7 exists.
+func hasAVX512() bool {
+	if _, ebx, _, _ := cpuid(7, 0); ebx&(1<<16) == 0 {
+		return false
+	}
+	xcr0, _ := xgetbv()
+	return xcr0&0xe0 == 0xe0
+}
+
 // cpuid executes CPUID with EAX = eaxArg and ECX = ecxArg.
 func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 

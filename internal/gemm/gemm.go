@@ -14,8 +14,9 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
-// Tile sizes of the pure-Go path: a tile covers at most three of gonum's
-// 64×64 blocks, so gonum computes it on its serial kernel.
+// Tile sizes of the pure-Go path on gonum's kernels (where the processor
+// has no FMA, or with -tags purego): a tile covers at most three of
+// gonum's 64×64 blocks, so gonum computes it on its serial kernel.
 const (
 	TileRows = 64
 	TileCols = 192
@@ -41,7 +42,7 @@ type Backend int
 // The backends. Gonum is always available; OpenBLAS only in binaries built
 // with -tags openblas.
 const (
-	Gonum    Backend = iota // gonum's pure-Go assembly kernels, tiled (the default build)
+	Gonum    Backend = iota // pure Go, no cgo (the default build): the package's micro-kernels, or gonum's (see Kernel)
 	OpenBLAS                // OpenBLAS, opened at start-up (cgo, dlopen)
 )
 
@@ -96,19 +97,40 @@ func Use(b Backend) error {
 // scales C by beta. C must not overlap A or B. Mul never allocates. It may
 // be called from several goroutines at once.
 //
-// On Gonum, Mul computes C tile by tile (see TileRows) on gonum's serial
-// kernel and, when Threads() > 1 and the product has at least MinParallel
-// multiply-adds, splits the tiles between the calling goroutine and
-// Threads()−1 persistent helpers. On OpenBLAS the kernel is a
-// single-threaded cblas_dgemm call, split the same way.
+// On Gonum, Mul computes C on the packed micro-kernels of package micro
+// (or, without them, tile by tile on gonum's serial kernel; see Kernel)
+// and, when Threads() > 1 and the product has at least MinParallel
+// multiply-adds, splits C by rows or columns between the calling goroutine
+// and Threads()−1 persistent helpers. On OpenBLAS the kernel is a
+// single-threaded cblas_dgemm call, split the same way. Mul panics with
+// ErrArgs if a dimension is negative, a transpose unknown, a stride
+// shorter than its row or a slice too short.
 func Mul(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
-	mul(&pool.j64, tiled64, dgemm, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	mul(&pool.j64, pure64, dgemm, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // Mul32 is Mul in float32 (BLAS Sgemm), with the same layout, rules and
 // backends.
 func Mul32(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	mul(&pool.j32, tiled32, sgemm, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	mul(&pool.j32, pure32, sgemm, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// pure64 and pure32 are the default backend's serial kernels: the packed
+// micro-kernels where the processor has them, else gonum's (tiled).
+func pure64(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	if kd := pure.F64; kd != nil {
+		packed(kd, &spares64, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	tiled64(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+func pure32(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if kd := pure.F32; kd != nil {
+		packed(kd, &spares32, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	tiled32(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // kernelFunc computes one product (or part of one) serially.
@@ -118,7 +140,7 @@ type kernelFunc[F float32 | float64] func(tA, tB blas.Transpose, m, n, k int, al
 // serial kernel (onGonum or onOpenBLAS), split across the helpers through
 // the pool's job j when it is large enough.
 func mul[F float32 | float64](j *job[F], onGonum, onOpenBLAS kernelFunc[F], tA, tB blas.Transpose, m, n, k int, alpha F, a []F, lda int, b []F, ldb int, beta F, c []F, ldc int) {
-	if m == 0 || n == 0 {
+	if checkGemm(tA, tB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc) {
 		return
 	}
 	if clock.on.Load() {
@@ -185,7 +207,10 @@ type atomicInt = atomic.Int64
 // part computes rows (byRows) or columns [lo, hi) of C.
 func (j *job[F]) part(p int) {
 	if j.byRows {
-		lo, hi := split(j.m, j.parts, p)
+		lo, hi := splitGrain(j.m, j.parts, p, rowGrain)
+		if lo == hi {
+			return
+		}
 		a := j.a[lo:]
 		if j.tA == blas.NoTrans {
 			a = j.a[lo*j.lda:]
@@ -194,6 +219,9 @@ func (j *job[F]) part(p int) {
 		return
 	}
 	lo, hi := split(j.n, j.parts, p)
+	if lo == hi {
+		return
+	}
 	b := j.b[lo:]
 	if j.tB == blas.Trans {
 		b = j.b[lo*j.ldb:]
@@ -220,8 +248,17 @@ type helped interface {
 }
 
 // split returns the bounds of part p of [0, total) cut into parts ranges
-// whose sizes are multiples of 8 (SIMD friendly) except the last.
-func split(total, parts, p int) (lo, hi int) { return splitGrain(total, parts, p, 8) }
+// whose sizes are multiples of colGrain except the last; trailing parts may
+// be empty.
+func split(total, parts, p int) (lo, hi int) { return splitGrain(total, parts, p, colGrain) }
+
+// The grains of a parallel product's parts: multiples of every
+// micro-kernel's tile (MR rows, NR columns), so that only the last part
+// has ragged tiles.
+const (
+	rowGrain = 12
+	colGrain = 32
+)
 
 // pool holds the helpers of the pure-Go path: threads−1 goroutines that
 // block on tasks. busy is held by the one Mul that is using them; a Mul
@@ -274,11 +311,11 @@ func parallel(m, n, k int) bool {
 func run[F float32 | float64](j *job[F]) {
 	t := Threads()
 	j.byRows = j.m >= j.n
-	side := j.n
+	side, grain := j.n, colGrain
 	if j.byRows {
-		side = j.m
+		side, grain = j.m, rowGrain
 	}
-	j.parts = min(j.perThread*t, (side+7)/8)
+	j.parts = max(1, min(j.perThread*t, (side+grain-1)/grain))
 	j.next.Store(0)
 	launch(j, min(t-1, j.parts-1))
 }

@@ -249,20 +249,5 @@ func (t *LMTrainer) diverge(step int, reason string) error {
 // After each update it calls progress, unless nil, with the step's record.
 // A divergence is an outcome, not an error.
 func (t *LMTrainer) Run(ctx context.Context, progress func(LMStep)) (Result, error) {
-	for t.opt.Steps() < t.cfg.Steps {
-		if ctx.Err() != nil {
-			return Result{Outcome: Stopped, Steps: t.opt.Steps()}, nil
-		}
-		rec, err := t.Step()
-		if errors.Is(err, ErrDiverged) {
-			return Result{Outcome: Diverged, Steps: t.opt.Steps(), Reason: err.Error()}, nil
-		}
-		if err != nil {
-			return Result{Steps: t.opt.Steps()}, err
-		}
-		if progress != nil {
-			progress(rec)
-		}
-	}
-	return Result{Outcome: Completed, Steps: t.opt.Steps()}, nil
+	return runSteps(ctx, t.cfg.Steps, t.opt, t.Step, progress)
 }

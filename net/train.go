@@ -353,20 +353,28 @@ func (t *Trainer) diverge(step int, reason string) error {
 // error is non-nil only for failures that are not the network's (a label
 // out of range).
 func (t *Trainer) Run(ctx context.Context, progress func(StepLog)) (Result, error) {
-	for t.opt.Steps() < t.cfg.Steps {
+	return runSteps(ctx, t.cfg.Steps, t.opt, t.Step, progress)
+}
+
+// runSteps is the loop of Trainer.Run and LMTrainer.Run: it calls step
+// until opt has applied total updates, a step diverges (ErrDiverged: an
+// outcome, not an error) or ctx is cancelled (checked between steps), and
+// hands each record to progress unless it is nil.
+func runSteps[R any](ctx context.Context, total int, opt *AdamW, step func() (R, error), progress func(R)) (Result, error) {
+	for opt.Steps() < total {
 		if ctx.Err() != nil {
-			return Result{Outcome: Stopped, Steps: t.opt.Steps()}, nil
+			return Result{Outcome: Stopped, Steps: opt.Steps()}, nil
 		}
-		rec, err := t.Step()
+		rec, err := step()
 		if errors.Is(err, ErrDiverged) {
-			return Result{Outcome: Diverged, Steps: t.opt.Steps(), Reason: err.Error()}, nil
+			return Result{Outcome: Diverged, Steps: opt.Steps(), Reason: err.Error()}, nil
 		}
 		if err != nil {
-			return Result{Steps: t.opt.Steps()}, err
+			return Result{Steps: opt.Steps()}, err
 		}
 		if progress != nil {
 			progress(rec)
 		}
 	}
-	return Result{Outcome: Completed, Steps: t.opt.Steps()}, nil
+	return Result{Outcome: Completed, Steps: opt.Steps()}, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -11,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/hyperconn/hyperconn/internal/plotting"
 )
 
 // How "hyperconn depth" keeps its output directory consistent when it is
@@ -40,59 +43,17 @@ const tempMark = ".tmp-"
 // simulate a full disk.
 var writeFault func(path string) error
 
-// writeAtomic writes b to path atomically (see above). On error path is
-// left as it was and the temporary file is removed.
-func writeAtomic(path string, b []byte) (err error) {
-	dir, name := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
+// writeAtomic writes b to path atomically (see above) with
+// plotting.WriteFile, the one atomic writer of the command: a temporary
+// file in path's directory, synced, renamed, and the directory synced. On
+// error path is left as it was and the temporary file is removed.
+func writeAtomic(path string, b []byte) error {
 	if writeFault != nil {
 		if err := writeFault(path); err != nil {
 			return fmt.Errorf("writing %s: %w", path, err)
 		}
 	}
-	f, err := os.CreateTemp(dir, "."+name+tempMark+"*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			err = fmt.Errorf("writing %s: %w", path, err)
-		}
-	}()
-	if _, err = f.Write(b); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	// CreateTemp makes the file 0600; results are meant to be shared.
-	if err = os.Chmod(f.Name(), 0o644); err != nil {
-		return err
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return err
-	}
-	return nil
+	return plotting.WriteFile(path, bytes.NewReader(b))
 }
 
 // removeStaleTemps removes the temporary files in dir and dir/runs that

@@ -80,8 +80,9 @@ func render(w io.Writer, d Drawer, width, height vg.Length, format string) (err 
 }
 
 // WriteFile writes the content of src to path atomically: into a temporary
-// file in path's directory, synced and closed, then renamed to path.
-// On error path is left as it was and the temporary file is removed.
+// file ".NAME.tmp-*" in path's directory, synced and closed, renamed to
+// path, then the directory synced so the rename survives a crash. On error
+// path is left as it was and the temporary file is removed.
 func WriteFile(path string, src io.WriterTo) (err error) {
 	dir, name := filepath.Split(path)
 	if dir == "" {
@@ -111,5 +112,22 @@ func WriteFile(path string, src io.WriterTo) (err error) {
 	if err = os.Chmod(f.Name(), 0o644); err != nil {
 		return err
 	}
-	return os.Rename(f.Name(), path)
+	if err = os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+// syncDir makes a rename in dir durable (a file system that cannot sync a
+// directory, os.ErrInvalid, is not an error).
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return err
+	}
+	return nil
 }

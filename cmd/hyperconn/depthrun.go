@@ -48,6 +48,10 @@ type depthKey struct {
 // name is the base name of the experiment's files under runsDir.
 func (k depthKey) name() string { return fmt.Sprintf("%s_L%d", k.Mixer, k.Depth) }
 
+// stepLogName is the path of key's step log relative to the output
+// directory (the record's step_log).
+func stepLogName(key depthKey) string { return runsDir + "/" + key.name() + ".csv" }
+
 // depthJob is one experiment of the sweep.
 type depthJob struct {
 	key depthKey
@@ -285,7 +289,7 @@ func runExperiment(ctx context.Context, key depthKey, train, test *net.Dataset, 
 	*rec = depthRecord{Mixer: key.Mixer, Depth: key.Depth, N: key.N, DType: dtype, Params: model.NumParams(),
 		Outcome: res.Outcome.String(), Diverged: res.Outcome == net.Diverged, Reason: res.Reason,
 		StepsRun: res.Steps, FinalTrainLoss: nan, TestLoss: nan, TestAccuracy: nan,
-		StepLog: runsDir + "/" + key.name() + ".csv"}
+		StepLog: stepLogName(key)}
 	log := tr.Log()
 	r.log = log
 	maxGrad := 0.0
@@ -444,30 +448,57 @@ const maxRunFile = 1 << 30
 // reason ""); one that is unreadable, edited or corrupt too, and reason
 // says why.
 func loadRun(dir string, key depthKey) (r *depthRun, ok bool, reason string) {
-	path := filepath.Join(dir, runsDir, key.name()+".json")
-	b, err := readAll(path, maxRunFile)
-	if errors.Is(err, fs.ErrNotExist) {
+	r, _, _, err := readRun(dir, key)
+	switch {
+	case err == nil:
+		return r, true, ""
+	case errors.Is(err, errNoRun), errors.Is(err, errStaleRun):
 		return nil, false, ""
 	}
+	return nil, false, err.Error()
+}
+
+// Errors of readRun that -resume does not report: the experiment simply
+// runs (again).
+var (
+	errNoRun    = errors.New("no run file")
+	errStaleRun = errors.New("the run file is another experiment's (its key differs)")
+)
+
+// readRun reads and verifies the run file of key under dir, as -resume and
+// merge use it: it returns the decoded run, the run file's bytes and its
+// step log's. The error is errNoRun (wrapped) if there is no run file,
+// errStaleRun (wrapped) if its key is not key, and otherwise names the
+// file and what is wrong with it (unreadable, checksums that do not match,
+// a missing step log).
+func readRun(dir string, key depthKey) (r *depthRun, file, log []byte, err error) {
+	path := filepath.Join(dir, runsDir, key.name()+".json")
+	file, err = readAll(path, maxRunFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, nil, fmt.Errorf("%s: %w", path, errNoRun)
+	}
 	if err != nil {
-		return nil, false, err.Error()
+		return nil, nil, nil, err
 	}
 	r = new(depthRun)
-	if err := json.Unmarshal(b, r); err != nil {
-		return nil, false, fmt.Sprintf("%s: %v", path, err)
+	if err := json.Unmarshal(file, r); err != nil {
+		return nil, nil, nil, fmt.Errorf("%s: %v", path, err)
 	}
 	if r.Key != key {
-		return nil, false, "" // another experiment's: stale
+		return nil, nil, nil, fmt.Errorf("%s: %w", path, errStaleRun)
 	}
-	log, err := readAll(filepath.Join(dir, r.Record.StepLog), maxRunFile)
+	if want := stepLogName(key); r.Record.StepLog != want {
+		return nil, nil, nil, fmt.Errorf("%s: its step log is %q, want %q", path, r.Record.StepLog, want)
+	}
+	log, err = readAll(filepath.Join(dir, r.Record.StepLog), maxRunFile)
 	if err != nil {
-		return nil, false, fmt.Sprintf("%s: step log: %v", path, err)
+		return nil, nil, nil, fmt.Errorf("%s: step log: %v", path, err)
 	}
 	if err := checkRun(r, log); err != nil {
-		return nil, false, fmt.Sprintf("%s: %v", path, err)
+		return nil, nil, nil, fmt.Errorf("%s: %v", path, err)
 	}
 	if len(r.Layers.Res) != key.Depth {
-		return nil, false, fmt.Sprintf("%s: %d layers, want %d", path, len(r.Layers.Res), key.Depth)
+		return nil, nil, nil, fmt.Errorf("%s: %d layers, want %d", path, len(r.Layers.Res), key.Depth)
 	}
-	return r, true, ""
+	return r, file, log, nil
 }

@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -189,5 +191,74 @@ func TestMergePartial(t *testing.T) {
 	}
 	if complete, k := checkConsistent(t, out, time.Time{}); complete || k != len(want) {
 		t.Errorf("merged directory: complete %v with %d records", complete, k)
+	}
+}
+
+// TestMergeUnfinishedShard: an experiment missing from a shard that was
+// interrupted is named with that shard's directory.
+func TestMergeUnfinishedShard(t *testing.T) {
+	root := t.TempDir()
+	var dirs []string
+	for i := 1; i <= 3; i++ {
+		dir := filepath.Join(root, "s"+string(rune('0'+i)))
+		var stop func(context.CancelFunc, string, int, int)
+		if i == 2 {
+			stop = func(cancel context.CancelFunc, _ string, _, runs int) {
+				if runs >= 1 {
+					cancel()
+				}
+			}
+		}
+		r := runDepthInEnv(t, shardSweep(dir, "--shard", shard{i, 3}.String(), "--jobs", "1"), stop)
+		if want := map[bool]int{true: exitFailure, false: exitOK}[i == 2]; r.status != want {
+			t.Fatalf("shard %d/3: status %d, want %d\n%s", i, r.status, want, r.stderr)
+		}
+		dirs = append(dirs, dir)
+	}
+	out := filepath.Join(root, "merged")
+	status, _, stderr := runCLI(append([]string{"merge", "-out", out}, dirs...)...)
+	// Shard 2/3 holds residual_L2, mhc_L1 and shc_L2; with -jobs 1 the
+	// deepest runs first, so residual_L2 finished.
+	want := "2 of the sweep's 8 experiments are missing: mhc_L1 (not finished in " + dirs[1] + "), shc_L2 (not finished in " + dirs[1] + ")"
+	if status != exitUsage || !strings.Contains(stderr, want) {
+		t.Errorf("status %d, stderr:\n%s\nwant %q", status, stderr, want)
+	}
+	if status, _, stderr := runCLI(append([]string{"merge", "-partial", "-out", out}, dirs...)...); status != exitOK {
+		t.Errorf("-partial: status %d\n%s", status, stderr)
+	}
+	if doc := readShardResults(t, out); doc.Complete || len(doc.Records) != 6 {
+		t.Errorf("-partial: complete %v with %d records; want false with 6", doc.Complete, len(doc.Records))
+	}
+}
+
+// TestMergeDiskFull: a merge that cannot write a file fails with exit
+// status 1 naming it, and the merged directory stays consistent: its
+// results list only runs whose run files are there (here none), with
+// complete: false.
+func TestMergeDiskFull(t *testing.T) {
+	root := t.TempDir()
+	_, s := runShards(t, root, 3)
+	out := filepath.Join(root, "merged")
+	defer func() { writeFault = nil }()
+	writeFault = func(path string) error {
+		if strings.HasSuffix(path, "mhc_L1.json") {
+			return syscall.ENOSPC
+		}
+		return nil
+	}
+	status, _, stderr := runCLI(append([]string{"merge", "-out", out}, s...)...)
+	if status != exitFailure || !strings.Contains(stderr, "mhc_L1.json") || !strings.Contains(stderr, "no space left on device") {
+		t.Errorf("status %d, stderr:\n%s", status, stderr)
+	}
+	writeFault = nil
+	if complete, k := checkConsistent(t, out, time.Time{}); complete || k != 0 {
+		t.Errorf("after the failed merge: complete %v with %d records; want false with none", complete, k)
+	}
+	// Merging again over it succeeds.
+	if status, _, stderr := runCLI(append([]string{"merge", "-out", out}, s...)...); status != exitOK {
+		t.Fatalf("second merge: status %d\n%s", status, stderr)
+	}
+	if complete, k := checkConsistent(t, out, time.Time{}); !complete || k != 8 {
+		t.Errorf("after the second merge: complete %v with %d records", complete, k)
 	}
 }

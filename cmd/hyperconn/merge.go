@@ -99,8 +99,11 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 	partial := fs.Bool("partial", false, "allow experiments missing from every shard: the merged results say complete: false")
 	asJSON := fs.Bool("json", false, "print the merged results.json document instead of the table")
 	// Flags and directories may interleave: "merge a b -out m" as well as
-	// "merge -out m a b".
-	var dirs []string
+	// "merge -out m a b"; everything after "--" is a directory.
+	var dirs, tail []string
+	if i := slices.Index(args, "--"); i >= 0 {
+		args, tail = args[:i], args[i+1:]
+	}
 	for rest := args; ; {
 		if st, stop := parseFlagsOnly(fs, mergeSynopsis, rest, stdout, stderr); stop {
 			return st
@@ -110,6 +113,7 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 		}
 		dirs, rest = append(dirs, fs.Arg(0)), fs.Args()[1:]
 	}
+	dirs = append(dirs, tail...)
 	switch {
 	case *out == "":
 		return usageError(fs, mergeSynopsis, stderr, errors.New("-out: want the directory to write the merged sweep into"))

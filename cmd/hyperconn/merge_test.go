@@ -262,3 +262,25 @@ func TestMergeDiskFull(t *testing.T) {
 		t.Errorf("after the second merge: complete %v with %d records", complete, k)
 	}
 }
+
+// TestMergeUsage: -h prints the usage, and after "--" every argument is a
+// directory, even one that looks like a flag.
+func TestMergeUsage(t *testing.T) {
+	status, stdout, stderr := runCLI("merge", "-h")
+	if status != exitOK || stderr != "" || !strings.HasPrefix(stdout, "usage: hyperconn merge") {
+		t.Errorf("merge -h: status %d, stderr %q, stdout:\n%s", status, stderr, stdout)
+	}
+	for _, want := range []string{"-out", "-partial", "-json", "SHARD_DIR"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("merge -h does not mention %s", want)
+		}
+	}
+	if _, stdout, _ := runCLI("-h"); !strings.Contains(stdout, "  merge ") {
+		t.Errorf("hyperconn -h does not list merge:\n%s", stdout)
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	status, _, stderr = runCLI("merge", "-out", out, "--", "-x")
+	if first, _, _ := strings.Cut(stderr, "\n"); status != exitUsage || !strings.HasPrefix(first, "hyperconn merge: shard directory -x:") {
+		t.Errorf(`merge -out DIR -- -x: status %d, stderr:\n%s`, status, stderr)
+	}
+}

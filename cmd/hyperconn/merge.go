@@ -56,8 +56,7 @@ var sweepKinds = []sweepKind{
 // sweepHead is what merge reads first of every shard's results.json: the
 // fields every sweep command writes.
 type sweepHead struct {
-	Command  string `json:"command"`
-	Complete bool   `json:"complete"`
+	Command string `json:"command"`
 	shardMark
 	Config   map[string]json.RawMessage `json:"config"`
 	Training json.RawMessage            `json:"training"`

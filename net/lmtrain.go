@@ -33,6 +33,13 @@ type LMTrainConfig struct {
 	MaxLoss     float64 `json:"max_loss"`     // batch loss above which the run diverged; 0 means DefaultMaxLoss
 	EvalEvery   int     `json:"eval_every"`   // Validate every EvalEvery steps (and after the last); 0: after the last only
 	EvalTokens  int     `json:"eval_tokens"`  // validation tokens per Validate; 0 means DefaultLMEvalTokens
+	// DiagEvery records the model's LMSummary (composite gains, DS
+	// deviations, identity distances, stream utilisation of the training
+	// batch) every DiagEvery steps and after the last; 0 records none.
+	DiagEvery int `json:"diag_every"`
+	// DiagSamples is the samples argument of those Summarize calls; 0
+	// means DefaultDiagSamples.
+	DiagSamples int `json:"diag_samples"`
 }
 
 // withDefaults fills in the zero fields of cfg and validates it.
@@ -51,6 +58,9 @@ func (cfg LMTrainConfig) withDefaults() (LMTrainConfig, error) {
 	}
 	if cfg.EvalTokens == 0 {
 		cfg.EvalTokens = DefaultLMEvalTokens
+	}
+	if cfg.DiagSamples == 0 {
+		cfg.DiagSamples = DefaultDiagSamples
 	}
 	bad := func(field string, v any, want string) (LMTrainConfig, error) {
 		return LMTrainConfig{}, fmt.Errorf("net: lm trainer: %s = %v, want %s: %w", field, v, want, ErrConfig)
@@ -76,6 +86,10 @@ func (cfg LMTrainConfig) withDefaults() (LMTrainConfig, error) {
 		return bad("EvalEvery", cfg.EvalEvery, "≥ 0")
 	case cfg.EvalTokens < 1:
 		return bad("EvalTokens", cfg.EvalTokens, "≥ 1")
+	case cfg.DiagEvery < 0:
+		return bad("DiagEvery", cfg.DiagEvery, "≥ 0")
+	case cfg.DiagSamples < 1:
+		return bad("DiagSamples", cfg.DiagSamples, "≥ 1")
 	}
 	return cfg, nil
 }
@@ -110,6 +124,7 @@ type LMTrainer struct {
 	x, y     []byte
 	log      []LMStep
 	evals    []LMEval
+	sums     []LMSummaryRecord
 	diverged error
 }
 
@@ -165,9 +180,14 @@ func (t *LMTrainer) Log() []LMStep { return t.log }
 // trainer's own.
 func (t *LMTrainer) Evals() []LMEval { return t.evals }
 
+// Summaries returns the LMSummary records taken every DiagEvery steps. The
+// slice is the trainer's own.
+func (t *LMTrainer) Summaries() []LMSummaryRecord { return t.sums }
+
 // Step draws a batch, runs forward and backward, clips and applies one
-// AdamW update, and returns the step's record; every EvalEvery steps (and
-// at the last) it also validates. A divergence (a non-finite value, or a
+// AdamW update, and returns the step's record; every DiagEvery steps (and
+// at the last) it summarises the training batch (Summaries), and every
+// EvalEvery steps (and at the last) it validates. A divergence (a non-finite value, or a
 // loss above MaxLoss) applies no update and returns an error wrapping
 // ErrDiverged, as does every later call.
 func (t *LMTrainer) Step() (LMStep, error) {
@@ -202,6 +222,9 @@ func (t *LMTrainer) Step() (LMStep, error) {
 	}
 	rec := LMStep{Step: step, Loss: loss, GradNorm: gn, LR: lr}
 	t.log = append(t.log, rec)
+	if e := t.cfg.DiagEvery; e > 0 && (step%e == 0 || step == t.cfg.Steps) {
+		t.sums = append(t.sums, LMSummaryRecord{Step: step, LMSummary: t.model.Summarize(t.cfg.DiagSamples)})
+	}
 	if e := t.cfg.EvalEvery; (e > 0 && step%e == 0) || step == t.cfg.Steps {
 		v, err := t.Validate()
 		if err != nil {

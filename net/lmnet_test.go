@@ -56,20 +56,34 @@ func lmPair(t *testing.T, cfg LMConfig, rnd *rand.Rand) (m64, m32 *LM) {
 }
 
 // lmGrads returns the gradient of every tensor of m by name, after one
-// Forward and Backward on x, y from zeroed gradients, and the loss.
+// Forward and Backward on x, y from zeroed gradients, and the loss. The
+// float32 gradients start as the trainer leaves them (adamW32.zeroGrad:
+// marked stale, memory holding garbage) and are settled after Backward, as
+// the clipping does, so a gradient the backward pass neither overwrote
+// nor cleared shows; the sums of squares taken in the backward pass are
+// checked against the final gradients.
 func lmGrads(t *testing.T, m *LM, x, y []byte, batch int) (map[string][]float64, float64) {
 	t.Helper()
 	for _, p := range m.Params() {
 		clear(p.Grad)
 	}
 	for _, q := range m.Params32() {
-		clear(q.Grad)
+		for i := range q.Grad {
+			q.Grad[i] = 7
+		}
+		q.stale, q.ssOK = true, false
 	}
 	loss, err := m.Forward(x, y, batch)
 	if err != nil {
 		t.Fatal(err)
 	}
 	m.Backward()
+	for i, q := range m.Params32() {
+		q.settle()
+		if q.ssOK && q.ss != sumSquares(q.Grad) {
+			t.Errorf("%s: sum of squares %v taken in the backward pass, %v after it", m.ParamNames32()[i], q.ss, sumSquares(q.Grad))
+		}
+	}
 	g := map[string][]float64{}
 	for i, p := range m.Params() {
 		g[m.ParamNames()[i]] = append([]float64(nil), p.Grad...)

@@ -162,9 +162,10 @@ func TestLMSummarize(t *testing.T) {
 			streams := m.lastStreams()
 			red := make([]float64, tokens*cfg.Width)
 			hc.Reduce(red, streams, tokens, n, cfg.Width)
+			want := m.body.(*lmNet[float64]).ws.red
 			for i, v := range red {
-				if v != m.w.red[i] {
-					t.Fatalf("the summarised streams do not reduce to the final norm's input (entry %d: %g vs %g)", i, v, m.w.red[i])
+				if v != want[i] {
+					t.Fatalf("the summarised streams do not reduce to the final norm's input (entry %d: %g vs %g)", i, v, want[i])
 				}
 			}
 			u := StreamUtilisation(streams, tokens, n, cfg.Width)

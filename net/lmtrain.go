@@ -119,6 +119,7 @@ type LMTrainer struct {
 	corpus   *Corpus
 	cfg      LMTrainConfig
 	opt      *AdamW
+	opt32    *adamW32 // the float32 parameters of a Float32 LM; nil otherwise
 	sched    Schedule
 	rnd      *rand.Rand
 	x, y     []byte
@@ -149,12 +150,17 @@ func NewLMTrainer(m *LM, c *Corpus, cfg LMTrainConfig) (*LMTrainer, error) {
 	if err != nil {
 		return nil, err
 	}
+	var opt32 *adamW32
+	if m.arena != nil {
+		opt32 = newAdamW32(m.arena, opt.Config())
+	}
 	rows := cfg.Batch * mc.Seq
 	return &LMTrainer{
 		model:  m,
 		corpus: c,
 		cfg:    cfg,
 		opt:    opt,
+		opt32:  opt32,
 		sched:  Schedule{Peak: cfg.LR, Min: cfg.MinLR, Warmup: cfg.Warmup, Total: cfg.Steps},
 		rnd:    rand.New(rand.NewPCG(cfg.Seed, 1)),
 		x:      make([]byte, rows),
@@ -184,10 +190,12 @@ func (t *LMTrainer) Evals() []LMEval { return t.evals }
 // slice is the trainer's own.
 func (t *LMTrainer) Summaries() []LMSummaryRecord { return t.sums }
 
-// Step draws a batch, runs forward and backward, clips and applies one
-// AdamW update, and returns the step's record; every DiagEvery steps (and
-// at the last) it summarises the training batch (Summaries), and every
-// EvalEvery steps (and at the last) it validates. A divergence (a non-finite value, or a
+// Step draws a batch, runs forward and backward, clips (the global norm
+// over the float64 and, in a Float32 LM, the float32 gradients) and
+// applies one AdamW update (a float32 one to the float32 parameters), and
+// returns the step's record; every DiagEvery steps (and at the last) it
+// summarises the training batch (Summaries), and every EvalEvery steps
+// (and at the last) it validates. A divergence (a non-finite value, or a
 // loss above MaxLoss) applies no update and returns an error wrapping
 // ErrDiverged, as does every later call.
 func (t *LMTrainer) Step() (LMStep, error) {
@@ -211,14 +219,21 @@ func (t *LMTrainer) Step() (LMStep, error) {
 		return LMStep{}, t.diverge(step, fmt.Sprintf("loss %.4g above MaxLoss %g", loss, t.cfg.MaxLoss))
 	}
 	t.opt.ZeroGrad()
+	if t.opt32 != nil {
+		t.opt32.zeroGrad()
+	}
 	t.model.Backward()
-	gn := ClipGradNorm(t.model.Params(), t.cfg.ClipNorm)
+	gn, scale32 := clipGrads(t.model.Params(), t.opt32, t.cfg.ClipNorm)
 	if math.IsNaN(gn) || math.IsInf(gn, 0) {
 		return LMStep{}, t.diverge(step, fmt.Sprintf("gradient norm %v", gn))
 	}
 	lr := t.sched.LR(t.opt.Steps())
+	// gn is finite, so is every gradient: AdamW need not scan them again.
 	if err := t.opt.update(lr, true); err != nil {
 		return LMStep{}, t.diverge(step, err.Error())
+	}
+	if t.opt32 != nil {
+		t.opt32.stepScaled(lr, scale32)
 	}
 	rec := LMStep{Step: step, Loss: loss, GradNorm: gn, LR: lr}
 	t.log = append(t.log, rec)

@@ -291,13 +291,8 @@ func runName(r *depthRun) string {
 // stepSeries returns the per-step values v (v[s−1] is step s's) of r as a
 // series named by runName, marked if the run diverged.
 func stepSeries(r *depthRun, v []num) plotting.Series {
-	s := plotting.Series{Name: runName(r), X: make([]float64, 0, len(v)), Y: make([]float64, 0, len(v))}
-	for i, x := range v {
-		if f := float64(x); !math.IsNaN(f) && !math.IsInf(f, 0) {
-			s.X = append(s.X, float64(i+1))
-			s.Y = append(s.Y, f)
-		}
-	}
+	s := plotting.Series{Name: runName(r)}
+	s.X, s.Y = stepPoints(v)
 	if r.Record.Diverged && len(s.X) > 0 {
 		s.Crosses = []int{len(s.X) - 1}
 	}
@@ -309,16 +304,7 @@ func stepSeries(r *depthRun, v []num) plotting.Series {
 func lossSeries(r *depthRun) plotting.Series {
 	s := stepSeries(r, r.Loss)
 	s.UnderX, s.UnderY = s.X, s.Y
-	y := make([]float64, len(s.Y))
-	var sum float64
-	for i, v := range s.Y {
-		sum += v
-		if i >= lossSmoothing {
-			sum -= s.Y[i-lossSmoothing]
-		}
-		y[i] = sum / float64(min(i+1, lossSmoothing))
-	}
-	s.Y = y
+	s.Y = trailingMean(s.Y, lossSmoothing)
 	return s
 }
 

@@ -63,7 +63,7 @@ func writeDepthPlots(dir string, cfg *depthConfig, runs []*depthRun) error {
 		l := plotting.Lines{Title: fmt.Sprintf("L = %d: training loss (faint: each batch; line: mean of the last %d)", d, lossSmoothing),
 			XLabel: "step", YLabel: "cross-entropy (nats)", LogY: true, IntX: true, NoMarkers: true}
 		for _, r := range byDepth(d) {
-			l.Series = append(l.Series, lossSeries(r))
+			l.Series = append(l.Series, smoothedSeries(runName(r), r.Record.Diverged, r.Loss))
 		}
 		p, err := linePlot(l)
 		if err != nil {
@@ -79,7 +79,7 @@ func writeDepthPlots(dir string, cfg *depthConfig, runs []*depthRun) error {
 		l := plotting.Lines{Title: fmt.Sprintf("L = %d: global gradient norm before clipping (every step)", d),
 			XLabel: "step", YLabel: "‖g‖₂", LogY: true, IntX: true, NoMarkers: true}
 		for _, r := range byDepth(d) {
-			s := stepSeries(r, r.GradNorm)
+			s := stepSeries(runName(r), r.Record.Diverged, r.GradNorm)
 			l.Series = append(l.Series, s)
 		}
 		p, err := linePlot(l)
@@ -286,26 +286,6 @@ func runName(r *depthRun) string {
 		return fmt.Sprintf("%s (diverged at step %d)", r.Key.Mixer, r.Record.StepsRun+1)
 	}
 	return r.Key.Mixer
-}
-
-// stepSeries returns the per-step values v (v[s−1] is step s's) of r as a
-// series named by runName, marked if the run diverged.
-func stepSeries(r *depthRun, v []num) plotting.Series {
-	s := plotting.Series{Name: runName(r)}
-	s.X, s.Y = stepPoints(v)
-	if r.Record.Diverged && len(s.X) > 0 {
-		s.Crosses = []int{len(s.X) - 1}
-	}
-	return s
-}
-
-// lossSeries returns r's batch losses as the underlying raw line of a
-// series whose own line is their trailing mean over lossSmoothing steps.
-func lossSeries(r *depthRun) plotting.Series {
-	s := stepSeries(r, r.Loss)
-	s.UnderX, s.UnderY = s.X, s.Y
-	s.Y = trailingMean(s.Y, lossSmoothing)
-	return s
 }
 
 // layerSeries returns the per-layer values v against the layer l = 1..L,

@@ -6,7 +6,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -231,22 +230,7 @@ func TestLMEndToEnd(t *testing.T) {
 		}
 	}
 
-	for _, base := range lmPlotNames {
-		for _, ext := range []string{".png", ".svg"} {
-			b, err := os.ReadFile(filepath.Join(dir, base+ext))
-			if err != nil {
-				t.Error(err)
-				continue
-			}
-			if ext == ".png" {
-				if _, err := png.Decode(bytes.NewReader(b)); err != nil {
-					t.Errorf("%s%s: %v", base, ext, err)
-				}
-			} else if !bytes.HasSuffix(bytes.TrimSpace(b), []byte("</svg>")) {
-				t.Errorf("%s%s is not a complete SVG document", base, ext)
-			}
-		}
-	}
+	checkPlotFiles(t, dir, lmPlotNames)
 	checkNoTemp(t, dir)
 }
 

@@ -78,7 +78,7 @@ func writeLMPlots(dir string, cfg *lmConfig, base lmBaselines, runs []*lmRun) er
 		l := plotting.Lines{Title: f.title(seed, "loss") + fmt.Sprintf("\nfaint: each batch; line: mean of the last %d; dots: validation", lossSmoothing),
 			XLabel: "step", YLabel: "cross-entropy (nats per character)", IntX: true, NoMarkers: true}
 		for _, r := range f.runs {
-			l.Series = append(l.Series, lmLossSeries(r))
+			l.Series = append(l.Series, smoothedSeries(lmRunName(r), r.Record.Diverged, r.Loss))
 		}
 		p, err := linePlot(l)
 		if err != nil {
@@ -104,7 +104,7 @@ func writeLMPlots(dir string, cfg *lmConfig, base lmBaselines, runs []*lmRun) er
 		l := plotting.Lines{Title: f.title(seed, "global gradient norm before clipping (every step)"),
 			XLabel: "step", YLabel: "‖g‖₂", LogY: true, IntX: true, NoMarkers: true}
 		for _, r := range f.runs {
-			l.Series = append(l.Series, lmStepSeries(r, r.GradNorm))
+			l.Series = append(l.Series, stepSeries(lmRunName(r), r.Record.Diverged, r.GradNorm))
 		}
 		p, err := linePlot(l)
 		if err != nil {
@@ -113,26 +113,6 @@ func writeLMPlots(dir string, cfg *lmConfig, base lmBaselines, runs []*lmRun) er
 		panels = append(panels, p)
 	}
 	return saveGrid(filepath.Join(dir, "lm-gradnorm"), plotting.Grid{Cols: min(2, len(panels)), Panels: panels})
-}
-
-// lmStepSeries returns the per-step values v (v[s−1] is step s's) of r as
-// a series named by lmRunName, marked if the run diverged.
-func lmStepSeries(r *lmRun, v []num) plotting.Series {
-	s := plotting.Series{Name: lmRunName(r)}
-	s.X, s.Y = stepPoints(v)
-	if r.Record.Diverged && len(s.X) > 0 {
-		s.Crosses = []int{len(s.X) - 1}
-	}
-	return s
-}
-
-// lmLossSeries returns r's batch losses as the faint underlying line of a
-// series whose own line is their trailing mean over lossSmoothing steps.
-func lmLossSeries(r *lmRun) plotting.Series {
-	s := lmStepSeries(r, r.Loss)
-	s.UnderX, s.UnderY = s.X, s.Y
-	s.Y = trailingMean(s.Y, lossSmoothing)
-	return s
 }
 
 // addValidation draws each run's validation losses on p as filled dots of

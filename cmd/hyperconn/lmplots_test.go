@@ -60,7 +60,7 @@ func TestLMFacets(t *testing.T) {
 func TestLMLossSeriesDiverged(t *testing.T) {
 	r := &lmRun{Key: lmKey{Mixer: "hc"}, Loss: []num{4, 3, 2},
 		Record: lmRecord{Diverged: true, DivergedStep: 4}}
-	s := lmLossSeries(r)
+	s := smoothedSeries(lmRunName(r), r.Record.Diverged, r.Loss)
 	if s.Name != "hc (diverged at step 4)" || !slices.Equal(s.Crosses, []int{2}) ||
 		!slices.Equal(s.UnderY, []float64{4, 3, 2}) || !slices.Equal(s.Y, []float64{4, 3.5, 3}) {
 		t.Errorf("series %+v", s)

@@ -1,6 +1,10 @@
 package main
 
-import "math"
+import (
+	"math"
+
+	"github.com/hyperconn/hyperconn/internal/plotting"
+)
 
 // stepPoints returns the points (s, v[s−1]) of the per-step values v,
 // leaving out those that are not finite.
@@ -28,4 +32,26 @@ func trailingMean(y []float64, window int) []float64 {
 		out[i] = sum / float64(min(i+1, window))
 	}
 	return out
+}
+
+// stepSeries returns the per-step values v (v[s−1] is step s's) of a run
+// as a series named name, its last point marked with a cross if the run
+// diverged.
+func stepSeries(name string, diverged bool, v []num) plotting.Series {
+	s := plotting.Series{Name: name}
+	s.X, s.Y = stepPoints(v)
+	if diverged && len(s.X) > 0 {
+		s.Crosses = []int{len(s.X) - 1}
+	}
+	return s
+}
+
+// smoothedSeries returns the per-step losses of a run (see stepSeries) as
+// the faint underlying line of a series whose own line is their trailing
+// mean over lossSmoothing steps.
+func smoothedSeries(name string, diverged bool, loss []num) plotting.Series {
+	s := stepSeries(name, diverged, loss)
+	s.UnderX, s.UnderY = s.X, s.Y
+	s.Y = trailingMean(s.Y, lossSmoothing)
+	return s
 }

@@ -1,10 +1,36 @@
 package main
 
 import (
+	"bytes"
+	"image/png"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 )
+
+// checkPlotFiles fails unless dir holds base.png, a PNG image, and
+// base.svg, a complete SVG document, for each of bases.
+func checkPlotFiles(t *testing.T, dir string, bases []string) {
+	t.Helper()
+	for _, base := range bases {
+		for _, ext := range []string{".png", ".svg"} {
+			b, err := os.ReadFile(filepath.Join(dir, base+ext))
+			if err != nil {
+				t.Error(err)
+				continue
+			}
+			if ext == ".png" {
+				if _, err := png.Decode(bytes.NewReader(b)); err != nil {
+					t.Errorf("%s%s: %v", base, ext, err)
+				}
+			} else if !bytes.HasSuffix(bytes.TrimSpace(b), []byte("</svg>")) {
+				t.Errorf("%s%s is not a complete SVG document", base, ext)
+			}
+		}
+	}
+}
 
 func TestStepPoints(t *testing.T) {
 	x, y := stepPoints([]num{2, nan, num(math.Inf(1)), 0.5})

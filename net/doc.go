@@ -83,9 +83,15 @@
 // entropies of its validation split as baselines (Corpus.Entropy).
 // LMTrainer trains an LM on a Corpus with the same AdamW, schedule,
 // clipping and divergence rules as Trainer, and validates every K steps.
-// StreamUtilisation measures how many streams carry the signal. The LM so
-// far runs in float64 only; its float32 path, checkpoints and diagnostics
-// are not written yet.
+// StreamUtilisation measures how many streams carry the signal.
+// LM.Summarize (recorded every LMTrainConfig.DiagEvery steps, see
+// LMTrainer.Summaries) gives what the papers plot during training: the
+// composite forward and backward gains of the 2L sub-layers' residual
+// matrices, their prefix and suffix curves over depth, each sub-layer's DS
+// deviation and distance from the identity, and the utilisation of the
+// last streams. It shares its code with Model.Summarize. The LM so far
+// runs in float64 only; its float32 path and checkpoints are not written
+// yet.
 //
 // # Checkpoints
 //

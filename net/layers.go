@@ -6,11 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"gonum.org/v1/gonum/blas"
-
 	"github.com/hyperconn/hyperconn/hc"
-	"github.com/hyperconn/hyperconn/internal/gemm"
-	"github.com/hyperconn/hyperconn/internal/rms"
 )
 
 var (
@@ -87,13 +83,13 @@ func (l *Linear) Params() []*Param { return []*Param{&l.W, &l.B} }
 // rows·Out; otherwise Forward panics with ErrShape. dst must not overlap x.
 // Cost: 2·rows·In·Out flops.
 func (l *Linear) Forward(dst, x []float64, rows int) {
-	if rows < 0 || len(x) != rows*l.In || len(dst) != rows*l.Out {
-		panic(ErrShape)
-	}
-	for r := range rows {
-		copy(dst[r*l.Out:(r+1)*l.Out], l.B.Value)
-	}
-	gemm.Mul(blas.NoTrans, blas.NoTrans, rows, l.Out, l.In, 1, x, l.In, l.W.Value, l.Out, 1, dst, l.Out)
+	l.generic().forward(dst, x, rows)
+}
+
+// generic returns the generic layer that runs l's passes (layers written
+// once for both precisions, generic.go), reading l's parameters in place.
+func (l *Linear) generic() *linear[float64] {
+	return &linear[float64]{in: l.In, out: l.Out, w: view(&l.W), b: view(&l.B)}
 }
 
 // Backward takes the forward input x and the gradient dy of the loss with
@@ -103,19 +99,7 @@ func (l *Linear) Forward(dst, x []float64, rows int) {
 // dx must not overlap dy. Cost: 4·rows·In·Out flops (2·rows·In·Out with a
 // nil dx).
 func (l *Linear) Backward(dx, dy, x []float64, rows int) {
-	if rows < 0 || len(x) != rows*l.In || len(dy) != rows*l.Out || (dx != nil && len(dx) != rows*l.In) {
-		panic(ErrShape)
-	}
-	gemm.Mul(blas.Trans, blas.NoTrans, l.In, l.Out, rows, 1, x, l.In, dy, l.Out, 1, l.W.Grad, l.Out)
-	db := l.B.Grad
-	for r := range rows {
-		for j, v := range dy[r*l.Out : (r+1)*l.Out] {
-			db[j] += v
-		}
-	}
-	if dx != nil {
-		gemm.Mul(blas.NoTrans, blas.Trans, rows, l.In, l.Out, 1, dy, l.Out, l.W.Value, l.Out, 0, dx, l.In)
-	}
+	l.generic().backward(dx, dy, x, rows)
 }
 
 // RMSNorm normalises each row of a rows×C batch by its root mean square and
@@ -148,38 +132,17 @@ func NewRMSNorm(name string, c int) *RMSNorm {
 // Params returns a pointer to the gain.
 func (n *RMSNorm) Params() []*Param { return []*Param{&n.Gain} }
 
-// invRMS returns 1/√(mean(x²) + ε) of one row, without overflow (rms.Inv):
-// NaN if the factor is not a normal float64.
-func (n *RMSNorm) invRMS(x []float64) float64 {
-	var ss float64
-	for _, v := range x {
-		ss += v * v
-	}
-	return rms.Inv(ss, x, n.C, n.Eps)
+// generic returns the generic layer that runs n's passes, reading n's
+// gain in place.
+func (n *RMSNorm) generic() *rmsNorm[float64] {
+	return &rmsNorm[float64]{c: n.C, eps: n.Eps, gain: view(&n.Gain)}
 }
 
 // Forward writes the normalised rows of x into dst; both hold rows·C
 // elements, else Forward panics with ErrShape. dst may be x itself.
 // Cost: 4·rows·C flops.
 func (n *RMSNorm) Forward(dst, x []float64, rows int) {
-	if rows < 0 || len(x) != rows*n.C || len(dst) != rows*n.C {
-		panic(ErrShape)
-	}
-	g := n.Gain.Value
-	for r := range rows {
-		xr := x[r*n.C : (r+1)*n.C]
-		dr := dst[r*n.C : (r+1)*n.C]
-		inv := n.invRMS(xr)
-		if rms.Tiny(inv) { // huge row: normalise before the gain
-			for j, v := range xr {
-				dr[j] = g[j] * (v * inv)
-			}
-			continue
-		}
-		for j, v := range xr {
-			dr[j] = g[j] * v * inv
-		}
-	}
+	n.generic().forward(dst, x, rows)
 }
 
 // Backward takes the forward input x and the upstream gradient dy, adds
@@ -191,39 +154,7 @@ func (n *RMSNorm) Forward(dst, x []float64, rows int) {
 // All three hold rows·C elements, else Backward panics with ErrShape.
 // dx may be dy itself. Cost: about 10·rows·C flops.
 func (n *RMSNorm) Backward(dx, dy, x []float64, rows int) {
-	if rows < 0 || len(x) != rows*n.C || len(dy) != rows*n.C || len(dx) != rows*n.C {
-		panic(ErrShape)
-	}
-	g, dg := n.Gain.Value, n.Gain.Grad
-	for r := range rows {
-		xr := x[r*n.C : (r+1)*n.C]
-		dyr := dy[r*n.C : (r+1)*n.C]
-		dxr := dx[r*n.C : (r+1)*n.C]
-		inv := n.invRMS(xr)
-		var s float64
-		if rms.Tiny(inv) {
-			// Huge row: inv² underflows, so every product takes one inv
-			// at a time: with x̂ = inv·x and s = Σ g·dy·x̂ (= inv·Σ g·dy·x),
-			// dx = inv·(g·dy − x̂·s/C).
-			for j, v := range xr {
-				s += g[j] * dyr[j] * (v * inv)
-				dg[j] += dyr[j] * (v * inv)
-			}
-			c := s / float64(n.C)
-			for j, v := range xr {
-				dxr[j] = inv * (g[j]*dyr[j] - (v*inv)*c)
-			}
-			continue
-		}
-		for j, v := range xr {
-			s += g[j] * dyr[j] * v
-			dg[j] += dyr[j] * v * inv
-		}
-		c := inv * inv * s / float64(n.C)
-		for j, v := range xr {
-			dxr[j] = inv * (g[j]*dyr[j] - v*c)
-		}
-	}
+	n.generic().backward(dx, dy, x, rows)
 }
 
 // GELU writes the exact Gaussian error linear unit of every element of x
@@ -238,9 +169,7 @@ func GELU(dst, x []float64) {
 	if len(dst) != len(x) {
 		panic(ErrShape)
 	}
-	for i, v := range x {
-		dst[i] = 0.5 * v * (1 + math.Erf(v/math.Sqrt2))
-	}
+	geluKernel(dst, nil, x)
 }
 
 // GELUBackward overwrites dx with dy ⊙ gelu'(x), where
@@ -253,10 +182,7 @@ func GELUBackward(dx, dy, x []float64) {
 	if len(dx) != len(x) || len(dy) != len(x) {
 		panic(ErrShape)
 	}
-	const invSqrt2Pi = 0.3989422804014327 // 1/√(2π)
-	for i, v := range x {
-		dx[i] = dy[i] * (0.5*(1+math.Erf(v/math.Sqrt2)) + v*invSqrt2Pi*math.Exp(-0.5*v*v))
-	}
+	geluBackKernel(dx, dy, x, nil)
 }
 
 // SoftmaxCrossEntropy scores a rows×classes batch of logits (rows =

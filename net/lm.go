@@ -40,6 +40,18 @@ type LMConfig struct {
 	Hidden int `json:"hidden"`
 	// Seed seeds the PCG generator that draws the initial weights.
 	Seed uint64 `json:"seed"`
+	// Float32 computes the embeddings, every sub-layer's RMSNorm, attention
+	// (qkv, attention core, out) and MLP, the final norm and the head in
+	// float32 — weights, activations, gradients and AdamW moments, in one
+	// arena; products through gemm's float32 path (the packed kernels, or
+	// OpenBLAS Sgemm with -tags openblas) — from the float32 rounding of the
+	// float64 initial weights, as Config.Float32 does for Model. The
+	// residual streams, the mixers and the loss stay float64, with
+	// conversions at the branch boundaries; mixers with hc.Float32Products
+	// run their own products in float32, and those with hc.Float32Storage
+	// keep Φ in the arena. Params then holds the mixers' float64 tensors
+	// and Params32 the others. false, the default, is the float64 path.
+	Float32 bool `json:"float32,omitempty"`
 }
 
 // withDefaults returns cfg with zero fields filled in, validated.
@@ -87,14 +99,12 @@ func (cfg LMConfig) withDefaults() (LMConfig, error) {
 	return cfg, nil
 }
 
-// lmSub is one sub-layer of the LM: a mixer's Layer around a pre-norm
-// branch, attention (qkv, attn, out) or MLP (up, down).
+// lmSub is one sub-layer of the LM: the mixer's Layer around the branch
+// (whose generic layers live in the LM's lmNet), and the mixer's
+// parameters that a Float32 LM keeps in its arena (hc.Float32Storage).
 type lmSub struct {
-	layer    *hc.Layer
-	norm     *RMSNorm
-	qkv, out *Linear
-	attn     *Attention[float64]
-	up, down *Linear
+	layer *hc.Layer
+	mix   []*Param32
 }
 
 // LM is a decoder-only transformer language model whose residual
@@ -109,17 +119,18 @@ type lmSub struct {
 // Sub-layer i (0-based; block i/2, attention when i is even) gets the
 // mixer built with layer index i. The loss is the mean cross-entropy of
 // the next token over every position of every sequence, in nats per token.
-// Like Model, an LM keeps the activations of the last batch for Backward,
-// reuses its buffers and is not safe for concurrent use.
+// The layers are the ones written once for both precisions (generic over
+// Float), run at float64 or, with LMConfig.Float32, at float32; the
+// residual streams and mixers are float64 in both. Like Model, an LM keeps
+// the activations of the last batch for Backward, reuses its buffers and is
+// not safe for concurrent use.
 type LM struct {
 	cfg    LMConfig
 	n, c   int
 	hid    int
-	tokEmb Param // Vocab×C
-	posEmb Param // Seq×C
 	subs   []lmSub
-	final  *RMSNorm
-	head   *Linear
+	body   lmBody   // *lmNet[float64] or *lmNet[float32]: the layers and their activations
+	arena  *arena32 // LMConfig.Float32: the float32 parameters; nil otherwise
 	params []*Param
 	names  []string
 	rows   int
@@ -129,20 +140,35 @@ type LM struct {
 	w      lmWork
 }
 
-// lmWork holds one batch's activations and gradients.
+// lmWork holds the float64 side of one batch: the residual streams and
+// their gradients, and, in a Float32 LM, the float64 copies of the values
+// that cross between the streams and the float32 layers.
 type lmWork struct {
-	emb, streams        []float64
-	in, u, h, a         [][]float64 // per sub-layer: branch input, normed, qkv or pre-GELU, attention or post-GELU
-	f, red, fin         []float64
-	logits, dlogits     []float64
-	dfin, dred, dX, dX2 []float64
-	df, dh, da, du, din []float64
-	dem                 []float64
+	streams, dX, dX2 []float64
+	logits           []float64 // the logits of the last batch
+	emb, in, f, red  []float64
+	dlogits          []float64
+	df, din, dem     []float64
+}
+
+// lmInit holds the float64 layers NewLM draws, before lmNet takes them
+// over (as views at float64, as float32 roundings at float32).
+type lmInit struct {
+	tok, pos    Param
+	norms       []*RMSNorm
+	lin         [][2]*Linear // per sub-layer: qkv and out, or up and down
+	final       *RMSNorm
+	head        *Linear
+	moved       map[*Param]bool // mixer parameters held in float32
+	stores      []hc.Float32Storage
+	name        map[*Param]string
+	float32Size int // values of the float32 arena
 }
 
 // NewLM validates cfg and returns an LM with fresh weights drawn in a
 // fixed order from PCG(Seed, 0): embeddings N(0, 0.02²), Glorot-uniform
-// Linears, unit norm gains, each mixer's reference initialisation. A bad
+// Linears, unit norm gains, each mixer's reference initialisation (a
+// Float32 LM starts from the float32 rounding of the same weights). A bad
 // field gives an error wrapping ErrConfig that names it.
 func NewLM(cfg LMConfig) (*LM, error) {
 	cfg, err := cfg.withDefaults()
@@ -152,69 +178,124 @@ func NewLM(cfg LMConfig) (*LM, error) {
 	rnd := rand.New(rand.NewPCG(cfg.Seed, 0))
 	c, hid := cfg.Width, cfg.Hidden*cfg.Width
 	m := &LM{cfg: cfg, n: cfg.N, c: c, hid: hid}
-	add := func(prefix string, ps []*Param) {
+	in := &lmInit{moved: map[*Param]bool{}, name: map[*Param]string{}}
+	var isMixer []bool
+	add := func(prefix string, mixer bool, ps []*Param) {
 		for _, p := range ps {
 			m.params = append(m.params, p)
 			m.names = append(m.names, prefix+p.Name)
+			in.name[p] = prefix + p.Name
+			isMixer = append(isMixer, mixer)
 		}
 	}
-	m.tokEmb = newParam("tok", cfg.Vocab*c, false)
-	m.posEmb = newParam("pos", cfg.Seq*c, true)
-	for _, p := range []*Param{&m.tokEmb, &m.posEmb} {
+	in.tok = newParam("tok", cfg.Vocab*c, false)
+	in.pos = newParam("pos", cfg.Seq*c, true)
+	for _, p := range []*Param{&in.tok, &in.pos} {
 		for i := range p.Value {
 			p.Value[i] = 0.02 * rnd.NormFloat64()
 		}
 	}
-	add("embed.", []*Param{&m.tokEmb, &m.posEmb})
+	add("embed.", false, []*Param{&in.tok, &in.pos})
 	m.subs = make([]lmSub, 2*cfg.Depth)
+	in.norms, in.lin, in.stores = make([]*RMSNorm, len(m.subs)), make([][2]*Linear, len(m.subs)), make([]hc.Float32Storage, len(m.subs))
 	for i := range m.subs {
 		mx, err := NewMixer(cfg.Mixer, cfg.N, c, i)
 		if err != nil {
 			return nil, err
 		}
-		s := &m.subs[i]
-		s.layer = hc.NewLayer(mx)
-		s.norm = NewRMSNorm("norm", c)
+		if fp, ok := mx.(hc.Float32Products); ok && cfg.Float32 {
+			fp.SetFloat32Products(true)
+		}
+		if fs, ok := mx.(hc.Float32Storage); ok && cfg.Float32 {
+			in.stores[i] = fs
+			for _, p := range fs.Float32Params() {
+				in.moved[p] = true
+			}
+		}
+		m.subs[i].layer = hc.NewLayer(mx)
+		in.norms[i] = NewRMSNorm("norm", c)
 		prefix := fmt.Sprintf("block%d.%s.", i/2, [2]string{"attn", "mlp"}[i%2])
-		add(prefix+"mixer.", mx.Params())
-		add(prefix, s.norm.Params())
+		add(prefix+"mixer.", true, mx.Params())
+		add(prefix, false, in.norms[i].Params())
 		if i%2 == 0 {
-			s.qkv = NewLinear("qkv", c, 3*c, rnd)
-			s.out = NewLinear("out", c, c, rnd)
-			s.attn = NewAttention[float64](cfg.Heads, c/cfg.Heads, cfg.Seq)
-			add(prefix, s.qkv.Params())
-			add(prefix, s.out.Params())
+			in.lin[i] = [2]*Linear{NewLinear("qkv", c, 3*c, rnd), NewLinear("out", c, c, rnd)}
 		} else {
-			s.up = NewLinear("up", c, hid, rnd)
-			s.down = NewLinear("down", hid, c, rnd)
-			add(prefix, s.up.Params())
-			add(prefix, s.down.Params())
+			in.lin[i] = [2]*Linear{NewLinear("up", c, hid, rnd), NewLinear("down", hid, c, rnd)}
+		}
+		add(prefix, false, in.lin[i][0].Params())
+		add(prefix, false, in.lin[i][1].Params())
+	}
+	in.final = NewRMSNorm("final", c)
+	in.head = NewLinear("head", c, cfg.Vocab, rnd)
+	add("", false, in.final.Params())
+	add("", false, in.head.Params())
+	if !cfg.Float32 {
+		m.body, err = newLMNet[float64](m, in)
+		return m, err
+	}
+	// The float64 Params keep the mixers' tensors that stay float64.
+	params, names := m.params[:0:0], m.names[:0:0]
+	for i, p := range m.params {
+		if isMixer[i] && !in.moved[p] {
+			params = append(params, p)
+			names = append(names, m.names[i])
+		} else {
+			in.float32Size += len(p.Value)
 		}
 	}
-	m.final = NewRMSNorm("final", c)
-	m.head = NewLinear("head", c, cfg.Vocab, rnd)
-	add("", m.final.Params())
-	add("", m.head.Params())
-	k := len(m.subs)
-	m.w.in, m.w.u, m.w.h, m.w.a = make([][]float64, k), make([][]float64, k), make([][]float64, k), make([][]float64, k)
-	return m, nil
+	m.params, m.names = params, names
+	m.arena = &arena32{value: make([]float32, 0, in.float32Size), grad: make([]float32, 0, in.float32Size)}
+	m.body, err = newLMNet[float32](m, in)
+	return m, err
 }
 
 // Config returns the model's configuration with defaults filled in.
 func (m *LM) Config() LMConfig { return m.cfg }
 
-// Params returns every trainable tensor in a fixed order: the token and
-// position embeddings, then sub-layer by sub-layer the mixer's parameters,
-// the norm gain and the branch's Linears, then the final norm and the head.
+// Params returns every float64 trainable tensor in a fixed order: the
+// token and position embeddings, then sub-layer by sub-layer the mixer's
+// parameters, the norm gain and the branch's Linears, then the final norm
+// and the head. On an LMConfig.Float32 LM it holds the mixers' float64
+// tensors only — those but the Φ of their coefficient heads, in the same
+// order — and Params32 holds the rest, as Model's Params and Params32 do.
 func (m *LM) Params() []*Param { return m.params }
 
 // ParamNames returns the unique name of each entry of Params, e.g.
 // "block2.attn.mixer.phi" or "head.w". The slice is the model's own.
 func (m *LM) ParamNames() []string { return m.names }
 
-// NumParams returns the number of scalar parameters.
+// Params32 returns the float32 parameters of an LMConfig.Float32 LM — the
+// embeddings, then sub-layer by sub-layer the mixer's parameters that it
+// keeps in float32 (hc.Float32Storage), the norm gain and the branch's
+// Linears, then the final norm and the head, in the order of the float64
+// LM — and nil for a float64 LM. Their slices share one backing array
+// owned by the model.
+func (m *LM) Params32() []*Param32 {
+	if m.arena == nil {
+		return nil
+	}
+	return m.arena.params
+}
+
+// ParamNames32 returns the unique names of Params32, the names the same
+// tensors have in ParamNames of a float64 LM.
+func (m *LM) ParamNames32() []string {
+	if m.arena == nil {
+		return nil
+	}
+	return m.arena.names
+}
+
+// Float32 reports whether the model computes its layers in float32.
+func (m *LM) Float32() bool { return m.arena != nil }
+
+// NumParams returns the number of scalar parameters, those of Params32
+// included.
 func (m *LM) NumParams() int {
 	k := 0
+	if m.arena != nil {
+		k = len(m.arena.value)
+	}
 	for _, p := range m.params {
 		k += len(p.Value)
 	}
@@ -222,47 +303,30 @@ func (m *LM) NumParams() int {
 }
 
 // Mixer returns the mixer of sub-layer i (0 ≤ i < 2·Depth; even i are the
-// attention sub-layers).
+// attention sub-layers). In a Float32 LM the parameters it keeps in
+// float32 storage live in Params32; their float64 Param is then stale.
 func (m *LM) Mixer(i int) hc.Mixer { return m.subs[i].layer.Mixer() }
 
 // grow sizes the workspace for rows tokens.
 func (m *LM) grow(rows int) {
 	m.rows = rows
-	n, c, hid, v := m.n, m.c, m.hid, m.cfg.Vocab
+	nc := rows * m.n * m.c
 	w := &m.w
-	w.emb = grow(w.emb, rows*c)
-	w.streams = grow(w.streams, rows*n*c)
-	for i := range m.subs {
-		w.in[i] = grow(w.in[i], rows*c)
-		w.u[i] = grow(w.u[i], rows*c)
-		if i%2 == 0 {
-			w.h[i] = grow(w.h[i], rows*3*c)
-			w.a[i] = grow(w.a[i], rows*c)
-		} else {
-			w.h[i] = grow(w.h[i], rows*hid)
-			w.a[i] = grow(w.a[i], rows*hid)
+	w.streams, w.dX, w.dX2 = grow(w.streams, nc), grow(w.dX, nc), grow(w.dX2, nc)
+	if m.arena != nil { // the float64 side of the float32 layers' values
+		k := rows * m.c
+		for _, s := range []*[]float64{&w.emb, &w.in, &w.f, &w.red, &w.df, &w.din, &w.dem} {
+			*s = grow(*s, k)
 		}
+		w.dlogits = grow(w.dlogits, rows*m.cfg.Vocab)
 	}
-	w.f = grow(w.f, rows*c)
-	w.red = grow(w.red, rows*c)
-	w.fin = grow(w.fin, rows*c)
-	w.logits = grow(w.logits, rows*v)
-	w.dlogits = grow(w.dlogits, rows*v)
-	w.dfin = grow(w.dfin, rows*c)
-	w.dred = grow(w.dred, rows*c)
-	w.dX = grow(w.dX, rows*n*c)
-	w.dX2 = grow(w.dX2, rows*n*c)
-	w.df = grow(w.df, rows*c)
-	w.dh = grow(w.dh, rows*max(3*c, hid))
-	w.da = grow(w.da, rows*max(c, hid))
-	w.du = grow(w.du, rows*c)
-	w.din = grow(w.din, rows*c)
-	w.dem = grow(w.dem, rows*c)
+	w.logits = grow(w.logits, rows*m.cfg.Vocab) // the float64 logits in either precision
 	if cap(m.labels) < rows {
 		m.labels = make([]int, rows)
 		m.tokens = make([]byte, rows)
 	}
 	m.labels, m.tokens = m.labels[:rows], m.tokens[:rows]
+	m.body.grow(m, rows)
 }
 
 // Forward runs the model on batch sequences x (batch·Seq tokens, sequence
@@ -274,50 +338,21 @@ func (m *LM) grow(rows int) {
 // after an error Backward may not be called. Forward panics with ErrShape
 // if len(x) or len(y) is not batch·Seq.
 func (m *LM) Forward(x, y []byte, batch int) (loss float64, err error) {
-	t, c, v := m.cfg.Seq, m.c, m.cfg.Vocab
+	t, v := m.cfg.Seq, m.cfg.Vocab
 	rows := batch * t
 	if batch < 0 || len(x) != rows || len(y) != rows {
 		panic(ErrShape)
 	}
 	m.ready = false
 	m.grow(rows)
-	w := &m.w
 	for r, tok := range x {
 		if int(tok) >= v {
 			return 0, fmt.Errorf("net: lm: input token %d at %d, want < %d: %w", tok, r, v, ErrLabel)
 		}
-		e, p := m.tokEmb.Value[int(tok)*c:int(tok+1)*c], m.posEmb.Value[(r%t)*c:(r%t+1)*c]
-		dst := w.emb[r*c : (r+1)*c]
-		for j := range dst {
-			dst[j] = e[j] + p[j]
-		}
 		m.labels[r] = int(y[r])
 	}
 	copy(m.tokens, x)
-	hc.Expand(w.streams, w.emb, rows, m.n, c)
-	for i := range m.subs {
-		s := &m.subs[i]
-		if err := s.layer.Pre(w.in[i], w.streams, rows); err != nil {
-			return 0, fmt.Errorf("net: lm: sub-layer %d: %w: %w", i, ErrNonFinite, err)
-		}
-		s.norm.Forward(w.u[i], w.in[i], rows)
-		if s.attn != nil {
-			s.qkv.Forward(w.h[i], w.u[i], rows)
-			s.attn.Forward(w.a[i], w.h[i], batch)
-			s.out.Forward(w.f, w.a[i], rows)
-		} else {
-			s.up.Forward(w.h[i], w.u[i], rows)
-			GELU(w.a[i], w.h[i])
-			s.down.Forward(w.f, w.a[i], rows)
-		}
-		if err := s.layer.Post(w.streams, w.f); err != nil {
-			return 0, fmt.Errorf("net: lm: sub-layer %d: %w: %w", i, ErrNonFinite, err)
-		}
-	}
-	hc.Reduce(w.red, w.streams, rows, m.n, c)
-	m.final.Forward(w.fin, w.red, rows)
-	m.head.Forward(w.logits, w.fin, rows)
-	loss, _, err = SoftmaxCrossEntropy(w.dlogits, w.logits, m.labels, v)
+	loss, err = m.body.forward(m, batch)
 	if err != nil {
 		return 0, err
 	}
@@ -337,38 +372,5 @@ func (m *LM) Backward() {
 		panic(fmt.Errorf("%w: LM.Backward without a successful Forward", ErrSequence))
 	}
 	m.ready = false
-	w := &m.w
-	rows, n, c, t := m.rows, m.n, m.c, m.cfg.Seq
-	batch := rows / t
-	m.head.Backward(w.dfin, w.dlogits, w.fin, rows)
-	m.final.Backward(w.dred, w.dfin, w.red, rows)
-	hc.ReduceBackward(w.dX, w.dred, rows, n, c)
-	dX, dX2 := w.dX, w.dX2
-	for i := len(m.subs) - 1; i >= 0; i-- {
-		s := &m.subs[i]
-		s.layer.PostBackward(dX2, w.df, dX)
-		if s.attn != nil {
-			da, dh := w.da[:rows*c], w.dh[:rows*3*c]
-			s.out.Backward(da, w.df, w.a[i], rows)
-			s.attn.Backward(dh, da, w.h[i], batch)
-			s.qkv.Backward(w.du, dh, w.u[i], rows)
-		} else {
-			da := w.da[:rows*m.hid]
-			s.down.Backward(da, w.df, w.a[i], rows)
-			GELUBackward(da, da, w.h[i])
-			s.up.Backward(w.du, da, w.u[i], rows)
-		}
-		s.norm.Backward(w.din, w.du, w.in[i], rows)
-		s.layer.PreBackward(dX2, w.din)
-		dX, dX2 = dX2, dX
-	}
-	hc.ExpandBackward(w.dem, dX, rows, n, c)
-	for r, tok := range m.tokens {
-		g := w.dem[r*c : (r+1)*c]
-		e, p := m.tokEmb.Grad[int(tok)*c:int(tok+1)*c], m.posEmb.Grad[(r%t)*c:(r%t+1)*c]
-		for j, v := range g {
-			e[j] += v
-			p[j] += v
-		}
-	}
+	m.body.backward(m)
 }

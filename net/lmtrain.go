@@ -33,6 +33,13 @@ type LMTrainConfig struct {
 	MaxLoss     float64 `json:"max_loss"`     // batch loss above which the run diverged; 0 means DefaultMaxLoss
 	EvalEvery   int     `json:"eval_every"`   // Validate every EvalEvery steps (and after the last); 0: after the last only
 	EvalTokens  int     `json:"eval_tokens"`  // validation tokens per Validate; 0 means DefaultLMEvalTokens
+	// DiagEvery records the model's LMSummary (composite gains, DS
+	// deviations, identity distances, stream utilisation of the training
+	// batch) every DiagEvery steps and after the last; 0 records none.
+	DiagEvery int `json:"diag_every"`
+	// DiagSamples is the samples argument of those Summarize calls; 0
+	// means DefaultDiagSamples.
+	DiagSamples int `json:"diag_samples"`
 }
 
 // withDefaults fills in the zero fields of cfg and validates it.
@@ -51,6 +58,9 @@ func (cfg LMTrainConfig) withDefaults() (LMTrainConfig, error) {
 	}
 	if cfg.EvalTokens == 0 {
 		cfg.EvalTokens = DefaultLMEvalTokens
+	}
+	if cfg.DiagSamples == 0 {
+		cfg.DiagSamples = DefaultDiagSamples
 	}
 	bad := func(field string, v any, want string) (LMTrainConfig, error) {
 		return LMTrainConfig{}, fmt.Errorf("net: lm trainer: %s = %v, want %s: %w", field, v, want, ErrConfig)
@@ -76,6 +86,10 @@ func (cfg LMTrainConfig) withDefaults() (LMTrainConfig, error) {
 		return bad("EvalEvery", cfg.EvalEvery, "≥ 0")
 	case cfg.EvalTokens < 1:
 		return bad("EvalTokens", cfg.EvalTokens, "≥ 1")
+	case cfg.DiagEvery < 0:
+		return bad("DiagEvery", cfg.DiagEvery, "≥ 0")
+	case cfg.DiagSamples < 1:
+		return bad("DiagSamples", cfg.DiagSamples, "≥ 1")
 	}
 	return cfg, nil
 }
@@ -105,11 +119,13 @@ type LMTrainer struct {
 	corpus   *Corpus
 	cfg      LMTrainConfig
 	opt      *AdamW
+	opt32    *adamW32 // the float32 parameters of a Float32 LM; nil otherwise
 	sched    Schedule
 	rnd      *rand.Rand
 	x, y     []byte
 	log      []LMStep
 	evals    []LMEval
+	sums     []LMSummaryRecord
 	diverged error
 }
 
@@ -134,12 +150,17 @@ func NewLMTrainer(m *LM, c *Corpus, cfg LMTrainConfig) (*LMTrainer, error) {
 	if err != nil {
 		return nil, err
 	}
+	var opt32 *adamW32
+	if m.arena != nil {
+		opt32 = newAdamW32(m.arena, opt.Config())
+	}
 	rows := cfg.Batch * mc.Seq
 	return &LMTrainer{
 		model:  m,
 		corpus: c,
 		cfg:    cfg,
 		opt:    opt,
+		opt32:  opt32,
 		sched:  Schedule{Peak: cfg.LR, Min: cfg.MinLR, Warmup: cfg.Warmup, Total: cfg.Steps},
 		rnd:    rand.New(rand.NewPCG(cfg.Seed, 1)),
 		x:      make([]byte, rows),
@@ -165,9 +186,16 @@ func (t *LMTrainer) Log() []LMStep { return t.log }
 // trainer's own.
 func (t *LMTrainer) Evals() []LMEval { return t.evals }
 
-// Step draws a batch, runs forward and backward, clips and applies one
-// AdamW update, and returns the step's record; every EvalEvery steps (and
-// at the last) it also validates. A divergence (a non-finite value, or a
+// Summaries returns the LMSummary records taken every DiagEvery steps. The
+// slice is the trainer's own.
+func (t *LMTrainer) Summaries() []LMSummaryRecord { return t.sums }
+
+// Step draws a batch, runs forward and backward, clips (the global norm
+// over the float64 and, in a Float32 LM, the float32 gradients) and
+// applies one AdamW update (a float32 one to the float32 parameters), and
+// returns the step's record; every DiagEvery steps (and at the last) it
+// summarises the training batch (Summaries), and every EvalEvery steps
+// (and at the last) it validates. A divergence (a non-finite value, or a
 // loss above MaxLoss) applies no update and returns an error wrapping
 // ErrDiverged, as does every later call.
 func (t *LMTrainer) Step() (LMStep, error) {
@@ -191,17 +219,27 @@ func (t *LMTrainer) Step() (LMStep, error) {
 		return LMStep{}, t.diverge(step, fmt.Sprintf("loss %.4g above MaxLoss %g", loss, t.cfg.MaxLoss))
 	}
 	t.opt.ZeroGrad()
+	if t.opt32 != nil {
+		t.opt32.zeroGrad()
+	}
 	t.model.Backward()
-	gn := ClipGradNorm(t.model.Params(), t.cfg.ClipNorm)
+	gn, scale32 := clipGrads(t.model.Params(), t.opt32, t.cfg.ClipNorm)
 	if math.IsNaN(gn) || math.IsInf(gn, 0) {
 		return LMStep{}, t.diverge(step, fmt.Sprintf("gradient norm %v", gn))
 	}
 	lr := t.sched.LR(t.opt.Steps())
+	// gn is finite, so is every gradient: AdamW need not scan them again.
 	if err := t.opt.update(lr, true); err != nil {
 		return LMStep{}, t.diverge(step, err.Error())
 	}
+	if t.opt32 != nil {
+		t.opt32.stepScaled(lr, scale32)
+	}
 	rec := LMStep{Step: step, Loss: loss, GradNorm: gn, LR: lr}
 	t.log = append(t.log, rec)
+	if e := t.cfg.DiagEvery; e > 0 && (step%e == 0 || step == t.cfg.Steps) {
+		t.sums = append(t.sums, LMSummaryRecord{Step: step, LMSummary: t.model.Summarize(t.cfg.DiagSamples)})
+	}
 	if e := t.cfg.EvalEvery; (e > 0 && step%e == 0) || step == t.cfg.Steps {
 		v, err := t.Validate()
 		if err != nil {

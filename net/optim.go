@@ -218,6 +218,34 @@ func ClipGradNorm(params []*Param, maxNorm float64) float64 {
 	return norm
 }
 
+// clipGrads clips the global gradient norm of params and, unless opt32 is
+// nil, of opt32's float32 arena to limit (none if limit ≤ 0) and returns
+// the norm before clipping. Without float32 parameters it is
+// ClipGradNorm, with a scale32 of 1. With them the norm covers both kinds;
+// the float64 gradients are scaled in place and the float32 ones' factor
+// scale32 is returned, for adamW32.stepScaled to apply on the fly (one pass
+// over them fewer).
+func clipGrads(params []*Param, opt32 *adamW32, limit float64) (norm, scale32 float64) {
+	if opt32 == nil {
+		return ClipGradNorm(params, limit), 1
+	}
+	ss := opt32.sumSquares()
+	for _, p := range params {
+		ss += f64.SumSquares(p.Grad)
+	}
+	norm = math.Sqrt(ss)
+	if limit > 0 && norm > limit && !math.IsInf(norm, 0) {
+		scale32 = limit / norm
+		for _, p := range params {
+			for i := range p.Grad {
+				p.Grad[i] *= scale32
+			}
+		}
+		return norm, scale32
+	}
+	return norm, 1
+}
+
 // Schedule is a learning-rate schedule over a run of Total updates: linear
 // warmup from Peak/Warmup up to Peak over the first Warmup updates, then
 // linear decay that reaches Min at the last update and holds it afterwards.

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-
-	"github.com/hyperconn/hyperconn/internal/f64"
 )
 
 // ErrDiverged is wrapped by the error Trainer.Step returns once the run has
@@ -315,29 +313,9 @@ func (t *Trainer) Step() (StepLog, error) {
 }
 
 // clip clips the global gradient norm to ClipNorm and returns the norm
-// before clipping. On the float64 path it is ClipGradNorm. On the float32
-// path the norm covers both kinds of parameters; the float64 gradients are
-// scaled in place and the float32 ones' factor is returned, for AdamW to
-// apply on the fly (one pass over them fewer).
+// before clipping and the float32 gradients' factor (see clipGrads).
 func (t *Trainer) clip() (norm, scale32 float64) {
-	if t.opt32 == nil {
-		return ClipGradNorm(t.model.Params(), t.cfg.ClipNorm), 1
-	}
-	ss := t.opt32.sumSquares()
-	for _, p := range t.model.Params() {
-		ss += f64.SumSquares(p.Grad)
-	}
-	norm = math.Sqrt(ss)
-	if limit := t.cfg.ClipNorm; limit > 0 && norm > limit && !math.IsInf(norm, 0) {
-		scale32 = limit / norm
-		for _, p := range t.model.Params() {
-			for i := range p.Grad {
-				p.Grad[i] *= scale32
-			}
-		}
-		return norm, scale32
-	}
-	return norm, 1
+	return clipGrads(t.model.Params(), t.opt32, t.cfg.ClipNorm)
 }
 
 // diverge records the divergence of step and returns its error.

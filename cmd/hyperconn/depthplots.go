@@ -109,17 +109,12 @@ func writeDepthPlots(dir string, cfg *depthConfig, runs []*depthRun) error {
 				l := plotting.Lines{Title: fmt.Sprintf("L = %d: %s", d, row.title),
 					XLabel: "training step", YLabel: row.ylabel, LogY: true, IntX: true, NoMarkers: true}
 				for _, r := range byDepth(d) {
-					s := plotting.Series{Name: runName(r)}
+					var at []float64
+					var v []num
 					for _, t := range r.Record.TrainDiagnostics {
-						if v := float64(row.get(t)); !math.IsNaN(v) && !math.IsInf(v, 0) {
-							s.X = append(s.X, float64(t.Step))
-							s.Y = append(s.Y, v)
-						}
+						at, v = append(at, float64(t.Step)), append(v, row.get(t))
 					}
-					if r.Record.Diverged && len(s.X) > 0 {
-						s.Crosses = []int{len(s.X) - 1}
-					}
-					l.Series = append(l.Series, s)
+					l.Series = append(l.Series, pointSeries(runName(r), r.Record.Diverged, at, v))
 				}
 				p, err := linePlot(l)
 				if err != nil {

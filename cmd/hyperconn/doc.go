@@ -177,7 +177,16 @@
 // table prints the validation split's unigram entropy H1 and bigram entropy
 // H2 (net's Corpus.Entropy), in nats and bits per character, and marks each
 // experiment's final validation loss below or above H2: a model below H2
-// has learned more than which character follows which.
+// has learned more than which character follows which. Every -diag-every
+// steps (default 10) and after the last it summarises the training batch's
+// residual matrices (net's LM.Summarize): the forward and backward Amax of
+// the composite H̄_2L···H̄_1 of the token-averaged matrices and of every
+// prefix and suffix of it, the worst per-token DS deviation and the identity
+// distance ‖H̄_l − I‖_F/√(n−1) of each sub-layer, and the utilisation of the
+// last streams (effective number of streams, dominant share); the table
+// shows the final and largest gains, the mean identity distance and the
+// utilisation at the end. -float32 (default true) trains the layers in
+// float32 as depth does; -float32=false in float64.
 //
 // Experiments run -jobs at a time, the longest first, each on one thread,
 // so that the results do not depend on -jobs; the files follow the depth
@@ -190,11 +199,13 @@
 //	results.json   {"command": "lm", "complete": …, "config": {…}, "training": {…},
 //	               "baselines": {…}, "records": [one per mixer × depth × lr × seed]}
 //	results.csv    the records as rows, the same fields as columns (but the lists)
-//	runs/lm_<mixer>_L<depth>_lr<lr>_s<seed>.json   the run file: key, record,
-//	               batch losses and gradient norms
+//	runs/lm_<mixer>_L<depth>_lr<lr>_s<seed>.json   the run file: key, record
+//	               (with its validation losses and summaries), batch losses and
+//	               gradient norms
 //	runs/lm_<mixer>_L<depth>_lr<lr>_s<seed>.csv    step log: step, loss, grad_norm, lr
-//	lm-loss, lm-gradnorm (.png and .svg)   the plots, a panel per depth and
-//	               learning rate, a line per mixer (the first seed's runs)
+//	lm-loss, lm-gradnorm, lm-gain, lm-amax, lm-identity, lm-streams,
+//	lm-heatmap (.png and .svg)   the plots, a panel per depth and learning
+//	               rate, a line per mixer (the first seed's runs)
 //
 // An empty, binary or too short -text, a -seq longer than the validation
 // split, and any bad flag exit 2 with one line naming the problem before

@@ -63,6 +63,8 @@ const (
 	lmDefaultEvalEvery  = 50      // validation every k steps
 	lmDefaultEvalTokens = 1 << 14 // validation tokens per evaluation
 	lmDefaultValid      = 0.1     // validation share of the text (its end)
+	lmDefaultDiagEvery  = 10      // training-time summaries every k steps
+	lmDefaultFloat32    = true    // float32 layers (as depth's default)
 	lmDefaultOut        = "hyperconn-lm"
 )
 
@@ -73,7 +75,8 @@ const (
 	lmMinLRFrac   = 10                // the schedule decays linearly to lr / lmMinLRFrac
 	lmWeightDecay = 0.01              // AdamW decay of the Linear weights
 	lmClipNorm    = net.DefaultClipNorm
-	lmLossWindow  = 20 // final train loss: mean batch loss of the last steps
+	lmLossWindow  = 20                     // final train loss: mean batch loss of the last steps
+	lmDiagSamples = net.DefaultDiagSamples // tokens whose own composites are averaged (the sampled gains)
 	// lmFormat versions the meaning of a run file; bump it when the
 	// experiment or its measurements change, so that -resume reruns.
 	lmFormat = 1
@@ -104,6 +107,8 @@ type lmConfig struct {
 	Valid      float64   `json:"valid"`
 	Text       string    `json:"text"`        // the -text path, or the embedded corpus's name
 	TextSHA256 string    `json:"text_sha256"` // of the text's bytes
+	Float32    bool      `json:"float32"`
+	DiagEvery  int       `json:"diag_every"`
 	Jobs       int       `json:"jobs"`
 	out        string
 	asJSON     bool
@@ -183,6 +188,8 @@ func parseLMFlags(args []string, stdout, stderr io.Writer) (cfg lmConfig, corpus
 		out        = fs.String("out", lmDefaultOut, "output directory (created if needed)")
 		asJSON     = fs.Bool("json", false, "print the results.json document instead of the table")
 		resume     = fs.Bool("resume", false, "skip experiments whose results in -out have the same key")
+		float32    = fs.Bool("float32", lmDefaultFloat32, "train the embeddings, norms, attention, MLPs, head and the mixers' head weights Φ in float32 (the streams and the rest of the mixers stay float64); -float32=false trains everything in float64")
+		diagEvery  = fs.Int("diag-every", lmDefaultDiagEvery, "during training, summarise the residual matrices (composite gains, per-layer identity distance and DS deviation, stream utilisation) every k steps (and after the last; 0: none)")
 	)
 	if st, stop := parseFlags(fs, lmSynopsis, args, stdout, stderr); stop {
 		return cfg, nil, st, true
@@ -191,7 +198,7 @@ func parseLMFlags(args []string, stdout, stderr io.Writer) (cfg lmConfig, corpus
 		*warmup = *steps / lmDefaultWarmupFrac
 	}
 	cfg = lmConfig{N: *n, Width: *width, Heads: *heads, Seq: *seq, Batch: *batch, Steps: *steps, Warmup: *warmup,
-		EvalEvery: *evalEvery, EvalTokens: *evalTokens, Valid: *valid, Jobs: *jobs, out: *out, asJSON: *asJSON,
+		EvalEvery: *evalEvery, EvalTokens: *evalTokens, Valid: *valid, Float32: *float32, DiagEvery: *diagEvery, Jobs: *jobs, out: *out, asJSON: *asJSON,
 		resume: *resume, fs: fs}
 	// Only the first problem is reported: the error is one line.
 	var first error
@@ -230,6 +237,7 @@ func parseLMFlags(args []string, stdout, stderr io.Writer) (cfg lmConfig, corpus
 	bad(*warmup < 0 || *warmup >= *steps, "-warmup %d: want 0 ≤ warmup < -steps %d", *warmup, *steps)
 	bad(*evalEvery < 0, "-eval-every %d: want at least 0", *evalEvery)
 	bad(*evalTokens < 1, "-eval-tokens %d: want at least 1", *evalTokens)
+	bad(*diagEvery < 0, "-diag-every %d: want at least 0", *diagEvery)
 	bad(!(*valid > 0 && *valid < 1), "-valid %g: want a share strictly between 0 and 1", *valid)
 	bad(*jobs < 1, "-jobs %d: want at least 1", *jobs)
 	bad(*out == "", "-out: want a directory")

@@ -23,11 +23,13 @@ import (
 var lmFields = []string{"mixer", "depth", "n", "lr", "seed", "dtype", "params", "outcome", "diverged",
 	"diverged_step", "reason", "steps_run", "final_train_loss", "final_valid_loss", "final_valid_bits",
 	"best_valid_loss", "best_valid_step", "below_bigram", "max_grad_norm", "max_grad_norm_after_warmup",
-	"grad_spike_factor", "wall_seconds", "tokens_per_second", "step_log"}
+	"grad_spike_factor", "final_forward_amax", "final_backward_amax", "max_forward_amax", "max_backward_amax",
+	"max_layer_forward_amax", "max_layer_backward_amax", "max_ds_deviation", "identity_dist", "effective_streams",
+	"dominant_share", "wall_seconds", "tokens_per_second", "step_log"}
 
 // lmJSONOnly are the fields of a record of results.json that results.csv
 // leaves out.
-var lmJSONOnly = []string{"validation"}
+var lmJSONOnly = []string{"validation", "train_diagnostics"}
 
 // smallLM are the flags of an LM sweep small enough for tests: models of
 // width 8 and one block, 6 steps of 4 windows of 16 characters of Opticks,
@@ -107,7 +109,7 @@ func recordsWithoutTimes(t *testing.T, dir string) string {
 
 func TestLMEndToEnd(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
-	args := append([]string{"lm"}, smallLM(dir, "--mixers", "residual,hc,mhc-exact", "--lrs", "0.01,0.003", "--json")...)
+	args := append([]string{"lm"}, smallLM(dir, "--mixers", "residual,hc,mhc-exact", "--lrs", "0.01,0.003", "--json", "--diag-every", "2")...)
 	status, stdout, stderr := runCLI(args...)
 	if status != exitOK {
 		t.Fatalf("status %d, stderr:\n%s", status, stderr)
@@ -179,13 +181,14 @@ func TestLMEndToEnd(t *testing.T) {
 		if wantN := map[bool]int{true: 1, false: lmDefaultN}[r.Mixer == "residual"]; r.N != wantN {
 			t.Errorf("%s: n = %d, want %d", r.Mixer, r.N, wantN)
 		}
-		if !(r.TokensPerSecond > 0) || r.Params <= 0 || r.DType != "float64" {
+		if !(r.TokensPerSecond > 0) || r.Params <= 0 || r.DType != "float32" {
 			t.Errorf("%s: tokens/s %v, params %d, dtype %s", r.Mixer, r.TokensPerSecond, r.Params, r.DType)
 		}
 		// warmup = 6/10 = 0: the spike factor is over every step.
 		if r.MaxGradNormAfterWarmup != r.MaxGradNorm || !(r.GradSpikeFactor >= 1) {
 			t.Errorf("%s: max gradient norm %v, after warmup %v, spike %v", r.Mixer, r.MaxGradNorm, r.MaxGradNormAfterWarmup, r.GradSpikeFactor)
 		}
+		checkLMDiagnostics(t, &r, 2*1)
 		run, err := readLMRunFile(dir, filepath.Base(strings.TrimSuffix(r.StepLog, ".csv"))+".json")
 		if err != nil {
 			t.Fatalf("%s: run file: %v", r.StepLog, err)
@@ -285,6 +288,82 @@ func TestLMTable(t *testing.T) {
 		if want == "" && (strings.Contains(rows[i], "H2") || strings.Contains(rows[i], "diverged")) ||
 			!strings.Contains(rows[i], want) {
 			t.Errorf("row %d: %q, want %q in the vs H2 column", i, rows[i], want)
+		}
+	}
+}
+
+// checkLMDiagnostics checks r's training-time summaries (every 2 steps of
+// 6) and the record's fields taken from them; subLayers is 2L.
+func checkLMDiagnostics(t *testing.T, r *lmRecord, subLayers int) {
+	t.Helper()
+	var steps []int
+	maxFwd, maxLayer, maxDS := 0.0, 0.0, 0.0
+	for _, d := range r.TrainDiagnostics {
+		steps = append(steps, d.Step)
+		maxFwd = max(maxFwd, float64(d.ForwardAmax))
+		maxLayer = max(maxLayer, float64(d.MaxForwardAmax))
+		maxDS = max(maxDS, float64(d.MaxDSDeviation))
+		for _, l := range [][]num{d.LayerForwardAmax, d.LayerBackwardAmax, d.LayerDSDeviation, d.LayerIdentityDist} {
+			if len(l) != subLayers {
+				t.Fatalf("%s: %d per-layer values, want %d", r.Mixer, len(l), subLayers)
+			}
+		}
+		// The whole composite is the last prefix.
+		if d.LayerForwardAmax[subLayers-1] != d.ForwardAmax || d.LayerBackwardAmax[0] != d.BackwardAmax {
+			t.Errorf("%s step %d: composite gains %v, %v; last prefix %v, first suffix %v", r.Mixer, d.Step,
+				d.ForwardAmax, d.BackwardAmax, d.LayerForwardAmax[subLayers-1], d.LayerBackwardAmax[0])
+		}
+		// The residual's 1×1 matrix is 1 and mhc-exact's matrices are
+		// doubly stochastic: both composite gains are 1; neither leaves
+		// its streams less than one.
+		if r.Mixer == "residual" || r.Mixer == "mhc-exact" {
+			for _, v := range []num{d.ForwardAmax, d.BackwardAmax, d.SampledForwardAmax, d.SampledBackwardAmax} {
+				if math.Abs(float64(v)-1) > dsAmaxTol {
+					t.Errorf("%s step %d: composite gain %v, want 1 within %g", r.Mixer, d.Step, v, dsAmaxTol)
+				}
+			}
+		}
+		if r.Mixer == "residual" && (d.IdentityDist != 0 || d.EffectiveStreams != 1 || d.DominantShare != 1) {
+			t.Errorf("residual step %d: identity distance %v, %v effective streams, dominant share %v; want 0, 1, 1",
+				d.Step, d.IdentityDist, d.EffectiveStreams, d.DominantShare)
+		}
+		if !(d.EffectiveStreams >= 1 && float64(d.EffectiveStreams) <= 4+1e-12) {
+			t.Errorf("%s step %d: %v effective streams, want 1…4", r.Mixer, d.Step, d.EffectiveStreams)
+		}
+	}
+	if !slices.Equal(steps, []int{2, 4, 6}) {
+		t.Fatalf("%s: summaries at steps %v, want [2 4 6]", r.Mixer, steps)
+	}
+	last := r.TrainDiagnostics[len(r.TrainDiagnostics)-1]
+	if r.FinalForwardAmax != last.ForwardAmax || r.FinalBackwardAmax != last.BackwardAmax ||
+		r.IdentityDist != last.IdentityDist || r.EffectiveStreams != last.EffectiveStreams ||
+		r.DominantShare != last.DominantShare || float64(r.MaxForwardAmax) != maxFwd ||
+		float64(r.MaxLayerForwardAmax) != maxLayer || float64(r.MaxDSDeviation) != maxDS {
+		t.Errorf("%s: record %+v does not follow its summaries %+v", r.Mixer, r, r.TrainDiagnostics)
+	}
+	if r.Mixer == "mhc-exact" && !(r.MaxDSDeviation < 1e-12) {
+		t.Errorf("mhc-exact: worst DS deviation %v, want at the projection's floor", r.MaxDSDeviation)
+	}
+}
+
+// TestLMFloat32: -float32=false trains in float64, the default in float32,
+// and -resume does not take one for the other.
+func TestLMFloat32(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	args := smallLM(dir, "--mixers", "residual,mhc")
+	if r := runLMInEnv(t, append(slices.Clone(args), "--float32=false"), nil); r.status != exitOK {
+		t.Fatal(r.stderr)
+	}
+	if doc := readResults(t, dir); len(doc.Records) != 2 || doc.Records[0]["dtype"] != "float64" {
+		t.Fatalf("-float32=false: records %v, want 2 in float64", doc.Records)
+	}
+	r := runLMInEnv(t, append(slices.Clone(args), "--resume"), nil)
+	if r.status != exitOK || r.runs != 2 || !strings.Contains(r.stderr, "0 of 2 experiments already done") {
+		t.Errorf("-resume reused float64 runs for float32: status %d, %d runs\n%s", r.status, r.runs, r.stderr)
+	}
+	for _, rec := range readResults(t, dir).Records {
+		if rec["dtype"] != "float32" || rec["outcome"] != "completed" {
+			t.Errorf("%v: dtype %v, outcome %v; want float32, completed", rec["mixer"], rec["dtype"], rec["outcome"])
 		}
 	}
 }

@@ -33,6 +33,7 @@ type lmTraining struct {
 	WeightDecay float64 `json:"weight_decay"`
 	ClipNorm    float64 `json:"clip_norm"`
 	LossWindow  int     `json:"final_loss_window"`
+	DiagSamples int     `json:"diag_samples"`
 	TrainedOn   string  `json:"trained_on"`
 	ValidatedOn string  `json:"validated_on"`
 }
@@ -77,6 +78,7 @@ func lmDocument(cfg *lmConfig, base lmBaselines, runs []*lmRun, complete bool) *
 			WeightDecay: lmWeightDecay,
 			ClipNorm:    lmClipNorm,
 			LossWindow:  lmLossWindow,
+			DiagSamples: lmDiagSamples,
 			TrainedOn:   "windows of seq+1 characters drawn uniformly from the training split (the text's first part) by PCG(seed, 1)",
 			ValidatedOn: "the first eval-tokens characters of the validation split (the text's end), whole windows of seq",
 		}}
@@ -97,7 +99,9 @@ func writeLMTable(w io.Writer, doc *lmDoc) error {
 		b.UnigramNats, b.UnigramBits, b.BigramNats, b.BigramBits, b.UniformNats)
 	var buf bytes.Buffer
 	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "mixer\tL\tn\tlr\tseed\toutcome\ttrain loss\tvalid nats\tvalid bits\tbest valid\tvs H2\tmax ‖g‖ after wu\tspike ×\ttok/s\ttime s\t")
+	fmt.Fprintln(tw, "mixer\tL\tn\tlr\tseed\toutcome\ttrain loss\tvalid nats\tvalid bits\tbest valid\tvs H2\t"+
+		"fwd gain\tmax fwd\tbwd gain\tmax bwd\tmax layer fwd\tid dist\teff streams\tdominant\tmax DS dev\t"+
+		"max ‖g‖ after wu\tspike ×\ttok/s\ttime s\t")
 	for i := range doc.Records {
 		r := &doc.Records[i]
 		vs := "above H2"
@@ -109,11 +113,15 @@ func writeLMTable(w io.Writer, doc *lmDoc) error {
 		case r.BelowBigram:
 			vs = "below H2"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t\n", r.Mixer, r.Depth, r.N,
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t", r.Mixer, r.Depth, r.N,
 			strconv.FormatFloat(r.LR, 'g', -1, 64), r.Seed, r.Outcome, cell(r.FinalTrainLoss, "%.4f"),
-			cell(r.FinalValidLoss, "%.4f"), cell(r.FinalValidBits, "%.4f"), cell(r.BestValidLoss, "%.4f"), vs,
-			cell(r.MaxGradNormAfterWarmup, "%.3g"), cell(r.GradSpikeFactor, "%.3g"), cell(r.TokensPerSecond, "%.0f"),
-			float64(r.WallSeconds))
+			cell(r.FinalValidLoss, "%.4f"), cell(r.FinalValidBits, "%.4f"), cell(r.BestValidLoss, "%.4f"), vs)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t", cell(r.FinalForwardAmax, "%.4g"),
+			cell(r.MaxForwardAmax, "%.4g"), cell(r.FinalBackwardAmax, "%.4g"), cell(r.MaxBackwardAmax, "%.4g"),
+			cell(r.MaxLayerForwardAmax, "%.4g"), cell(r.IdentityDist, "%.3g"), cell(r.EffectiveStreams, "%.3g"),
+			cell(r.DominantShare, "%.3g"), cell(r.MaxDSDeviation, "%.2e"))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.1f\t\n", cell(r.MaxGradNormAfterWarmup, "%.3g"), cell(r.GradSpikeFactor, "%.3g"),
+			cell(r.TokensPerSecond, "%.0f"), float64(r.WallSeconds))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

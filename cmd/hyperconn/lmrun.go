@@ -38,6 +38,9 @@ type lmKey struct {
 	EvalTokens  int     `json:"eval_tokens"`
 	Valid       float64 `json:"valid"`       // validation share of the text
 	TextSHA256  string  `json:"text_sha256"` // of the text's bytes
+	Float32     bool    `json:"float32"`
+	DiagEvery   int     `json:"diag_every"` // training-time summaries every k steps (0: none)
+	DiagSamples int     `json:"diag_samples"`
 }
 
 // name is the base name of the experiment's files under runsDir.
@@ -62,7 +65,8 @@ func lmJobs(cfg *lmConfig, vocab int) []lmKey {
 						Width: cfg.Width, Heads: cfg.Heads, Hidden: lmHidden, Seq: cfg.Seq, Vocab: vocab,
 						Steps: cfg.Steps, Batch: cfg.Batch, Warmup: cfg.Warmup, MinLR: lr / lmMinLRFrac,
 						WeightDecay: lmWeightDecay, ClipNorm: lmClipNorm, EvalEvery: cfg.EvalEvery,
-						EvalTokens: cfg.EvalTokens, Valid: cfg.Valid, TextSHA256: cfg.TextSHA256})
+						EvalTokens: cfg.EvalTokens, Valid: cfg.Valid, TextSHA256: cfg.TextSHA256,
+						Float32: cfg.Float32, DiagEvery: cfg.DiagEvery, DiagSamples: lmDiagSamples})
 				}
 			}
 		}
@@ -100,14 +104,105 @@ type lmRecord struct {
 	// MaxGradNormAfterWarmup and GradSpikeFactor are depth's: the largest
 	// global gradient norm after the warmup, and that over the median of
 	// the same steps.
-	MaxGradNormAfterWarmup num    `json:"max_grad_norm_after_warmup"`
-	GradSpikeFactor        num    `json:"grad_spike_factor"`
-	WallSeconds            num    `json:"wall_seconds"`
-	TokensPerSecond        num    `json:"tokens_per_second"` // tokens trained over the whole wall time (validation included)
-	StepLog                string `json:"step_log"`
+	MaxGradNormAfterWarmup num `json:"max_grad_norm_after_warmup"`
+	GradSpikeFactor        num `json:"grad_spike_factor"`
+	// The training-time diagnostics (net.LMSummary of the training batch
+	// every DiagEvery steps and after the last; null without any): the
+	// composite forward and backward Amax of H̄_2L···H̄_1 at the last
+	// summary and their largest over training; the largest gain of any
+	// prefix (forward) or suffix (backward) composite over training; the
+	// worst per-token DS deviation of any sub-layer over training; and, at
+	// the last summary, the mean identity distance ‖H̄_l − I‖_F/√(n−1) and
+	// the utilisation of the last streams (effective number of streams,
+	// dominant direction's share of the variance).
+	FinalForwardAmax    num    `json:"final_forward_amax"`
+	FinalBackwardAmax   num    `json:"final_backward_amax"`
+	MaxForwardAmax      num    `json:"max_forward_amax"`
+	MaxBackwardAmax     num    `json:"max_backward_amax"`
+	MaxLayerForwardAmax num    `json:"max_layer_forward_amax"`
+	MaxLayerBackward    num    `json:"max_layer_backward_amax"`
+	MaxDSDeviation      num    `json:"max_ds_deviation"`
+	IdentityDist        num    `json:"identity_dist"`
+	EffectiveStreams    num    `json:"effective_streams"`
+	DominantShare       num    `json:"dominant_share"`
+	WallSeconds         num    `json:"wall_seconds"`
+	TokensPerSecond     num    `json:"tokens_per_second"` // tokens trained over the whole wall time (validation included)
+	StepLog             string `json:"step_log"`
 	// Validation lists every validation loss taken; results.csv leaves it
 	// out (it is not one value per experiment).
 	Validation []lmEval `json:"validation"`
+	// TrainDiagnostics lists the summaries themselves (JSON only).
+	TrainDiagnostics []lmDiag `json:"train_diagnostics"`
+}
+
+// lmDiag is one training-time summary: net.LMSummary of the batch of step
+// Step, its per-sub-layer curves indexed by sub-layer l = 1..2L.
+type lmDiag struct {
+	Step                int   `json:"step"`
+	ForwardAmax         num   `json:"forward_amax"`
+	BackwardAmax        num   `json:"backward_amax"`
+	SampledForwardAmax  num   `json:"sampled_forward_amax"`
+	SampledBackwardAmax num   `json:"sampled_backward_amax"`
+	MaxForwardAmax      num   `json:"max_forward_amax"`
+	MaxBackwardAmax     num   `json:"max_backward_amax"`
+	MaxDSDeviation      num   `json:"max_ds_deviation"`
+	IdentityDist        num   `json:"identity_dist"`
+	EffectiveStreams    num   `json:"effective_streams"`
+	DominantShare       num   `json:"dominant_share"`
+	LayerForwardAmax    []num `json:"layer_forward_amax"`
+	LayerBackwardAmax   []num `json:"layer_backward_amax"`
+	LayerDSDeviation    []num `json:"layer_ds_deviation"`
+	LayerIdentityDist   []num `json:"layer_identity_dist"`
+}
+
+// nums converts v to nums.
+func nums(v []float64) []num {
+	out := make([]num, len(v))
+	for i, x := range v {
+		out[i] = num(x)
+	}
+	return out
+}
+
+// newLMDiag converts a summary record.
+func newLMDiag(s net.LMSummaryRecord) lmDiag {
+	return lmDiag{Step: s.Step, ForwardAmax: num(s.ForwardAmax), BackwardAmax: num(s.BackwardAmax),
+		SampledForwardAmax: num(s.SampledForwardAmax), SampledBackwardAmax: num(s.SampledBackwardAmax),
+		MaxForwardAmax: num(s.MaxForwardAmax), MaxBackwardAmax: num(s.MaxBackwardAmax),
+		MaxDSDeviation: num(s.MaxDSDeviation), IdentityDist: num(s.IdentityDist),
+		EffectiveStreams: num(s.Utilisation.Effective), DominantShare: num(s.Utilisation.Dominant),
+		LayerForwardAmax: nums(s.LayerForwardAmax), LayerBackwardAmax: nums(s.LayerBackwardAmax),
+		LayerDSDeviation: nums(s.LayerDSDeviation), LayerIdentityDist: nums(s.LayerIdentityDist)}
+}
+
+// setDiagnostics fills the diagnostic fields of rec from its
+// TrainDiagnostics, NaN without any. math.Max propagates a NaN, so a
+// summary that could not be measured shows as null.
+func (rec *lmRecord) setDiagnostics() {
+	for _, f := range []*num{&rec.FinalForwardAmax, &rec.FinalBackwardAmax, &rec.MaxForwardAmax, &rec.MaxBackwardAmax,
+		&rec.MaxLayerForwardAmax, &rec.MaxLayerBackward, &rec.MaxDSDeviation, &rec.IdentityDist,
+		&rec.EffectiveStreams, &rec.DominantShare} {
+		*f = nan
+	}
+	ds := rec.TrainDiagnostics
+	if len(ds) == 0 {
+		return
+	}
+	last := ds[len(ds)-1]
+	rec.FinalForwardAmax, rec.FinalBackwardAmax = last.ForwardAmax, last.BackwardAmax
+	rec.IdentityDist, rec.EffectiveStreams, rec.DominantShare = last.IdentityDist, last.EffectiveStreams, last.DominantShare
+	mx := func(get func(d *lmDiag) num) num {
+		m := math.Inf(-1)
+		for i := range ds {
+			m = math.Max(m, float64(get(&ds[i])))
+		}
+		return num(m)
+	}
+	rec.MaxForwardAmax = mx(func(d *lmDiag) num { return d.ForwardAmax })
+	rec.MaxBackwardAmax = mx(func(d *lmDiag) num { return d.BackwardAmax })
+	rec.MaxLayerForwardAmax = mx(func(d *lmDiag) num { return d.MaxForwardAmax })
+	rec.MaxLayerBackward = mx(func(d *lmDiag) num { return d.MaxBackwardAmax })
+	rec.MaxDSDeviation = mx(func(d *lmDiag) num { return d.MaxDSDeviation })
 }
 
 // lmEval is one validation loss, taken after step Step.
@@ -140,6 +235,16 @@ var lmColumns = []column[lmRecord]{
 	{"max_grad_norm", func(r *lmRecord) string { return r.MaxGradNorm.String() }},
 	{"max_grad_norm_after_warmup", func(r *lmRecord) string { return r.MaxGradNormAfterWarmup.String() }},
 	{"grad_spike_factor", func(r *lmRecord) string { return r.GradSpikeFactor.String() }},
+	{"final_forward_amax", func(r *lmRecord) string { return r.FinalForwardAmax.String() }},
+	{"final_backward_amax", func(r *lmRecord) string { return r.FinalBackwardAmax.String() }},
+	{"max_forward_amax", func(r *lmRecord) string { return r.MaxForwardAmax.String() }},
+	{"max_backward_amax", func(r *lmRecord) string { return r.MaxBackwardAmax.String() }},
+	{"max_layer_forward_amax", func(r *lmRecord) string { return r.MaxLayerForwardAmax.String() }},
+	{"max_layer_backward_amax", func(r *lmRecord) string { return r.MaxLayerBackward.String() }},
+	{"max_ds_deviation", func(r *lmRecord) string { return r.MaxDSDeviation.String() }},
+	{"identity_dist", func(r *lmRecord) string { return r.IdentityDist.String() }},
+	{"effective_streams", func(r *lmRecord) string { return r.EffectiveStreams.String() }},
+	{"dominant_share", func(r *lmRecord) string { return r.DominantShare.String() }},
 	{"wall_seconds", func(r *lmRecord) string { return r.WallSeconds.String() }},
 	{"tokens_per_second", func(r *lmRecord) string { return r.TokensPerSecond.String() }},
 	{"step_log", func(r *lmRecord) string { return r.StepLog }},
@@ -174,13 +279,13 @@ func runLMExperiment(ctx context.Context, key lmKey, corpus *net.Corpus, h2 floa
 	}
 	start := time.Now()
 	model, err := net.NewLM(net.LMConfig{Mixer: key.Mixer, N: key.N, Vocab: key.Vocab, Seq: key.Seq, Width: key.Width,
-		Heads: key.Heads, Depth: key.Depth, Hidden: key.Hidden, Seed: key.Seed})
+		Heads: key.Heads, Depth: key.Depth, Hidden: key.Hidden, Seed: key.Seed, Float32: key.Float32})
 	if err != nil {
 		return nil, err
 	}
 	tr, err := net.NewLMTrainer(model, corpus, net.LMTrainConfig{Steps: key.Steps, Batch: key.Batch, LR: key.LR,
 		MinLR: key.MinLR, Warmup: key.Warmup, WeightDecay: key.WeightDecay, ClipNorm: key.ClipNorm, Seed: key.Seed,
-		EvalEvery: key.EvalEvery, EvalTokens: key.EvalTokens})
+		EvalEvery: key.EvalEvery, EvalTokens: key.EvalTokens, DiagEvery: key.DiagEvery, DiagSamples: key.DiagSamples})
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +304,11 @@ func runLMExperiment(ctx context.Context, key lmKey, corpus *net.Corpus, h2 floa
 
 	r := &lmRun{Key: key, log: tr.Log()}
 	rec := &r.Record
-	*rec = lmRecord{Mixer: key.Mixer, Depth: key.Depth, N: key.N, LR: key.LR, Seed: key.Seed, DType: "float64",
+	dtype := "float64"
+	if key.Float32 {
+		dtype = "float32"
+	}
+	*rec = lmRecord{Mixer: key.Mixer, Depth: key.Depth, N: key.N, LR: key.LR, Seed: key.Seed, DType: dtype,
 		Params: model.NumParams(), Outcome: res.Outcome.String(), Diverged: res.Outcome == net.Diverged,
 		Reason: res.Reason, StepsRun: res.Steps, FinalTrainLoss: nan, FinalValidLoss: nan, FinalValidBits: nan,
 		BestValidLoss: nan, MaxGradNorm: nan, WallSeconds: num(wall),
@@ -235,6 +344,11 @@ func runLMExperiment(ctx context.Context, key lmKey, corpus *net.Corpus, h2 floa
 		}
 	}
 	rec.BelowBigram = float64(rec.FinalValidLoss) < h2
+	rec.TrainDiagnostics = make([]lmDiag, 0, len(tr.Summaries()))
+	for _, sr := range tr.Summaries() {
+		rec.TrainDiagnostics = append(rec.TrainDiagnostics, newLMDiag(sr))
+	}
+	rec.setDiagnostics()
 	return r, nil
 }
 

@@ -74,7 +74,7 @@ func TestLMResume(t *testing.T) {
 	}
 	for _, flag := range [][]string{{"--batch", "3"}, {"--seq", "12"}, {"--n", "2"}, {"--width", "6"},
 		{"--heads", "4"}, {"--steps", "5"}, {"--warmup", "2"}, {"--eval-every", "2"}, {"--eval-tokens", "48"},
-		{"--valid", "0.2"}, {"--text", text}} {
+		{"--valid", "0.2"}, {"--text", text}, {"--float32=false"}, {"--diag-every", "3"}} {
 		changed := runLMInEnv(t, append(slices.Clone(args), append([]string{"--resume"}, flag...)...), nil)
 		if changed.status != exitOK || changed.runs != 2 {
 			t.Errorf("-resume %v: status %d, %d runs; want 0 and both experiments rerun\n%s", flag, changed.status, changed.runs, changed.stderr)

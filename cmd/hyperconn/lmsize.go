@@ -18,8 +18,10 @@ const lmVocabBound = 256
 // output layers are as wide as the largest byte vocabulary, on batch·seq
 // rows; plus the position embedding with its gradient and AdamW moments and
 // each attention sub-layer's probabilities and their gradients (batch ·
-// heads · seq² values each). Errors are those of net.NumParams: a model
-// that cannot be built.
+// heads · seq² values each), all counted in float64, which covers a float32
+// LM too (TestLMFootprintCovers: 1.6–2.4× what two training steps
+// allocate). Errors are those of net.NumParams: a model that cannot be
+// built.
 func lmFootprint(mixer string, n, width, heads, seq, batch, depth int) (float64, error) {
 	rows := batch * seq
 	b, err := net.Footprint(net.Config{Mixer: mixer, N: n, Width: width, Depth: 2 * depth, Hidden: lmHidden,

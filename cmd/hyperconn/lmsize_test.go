@@ -39,14 +39,17 @@ func TestLMFootprintCovers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, mixer := range []string{"residual", "mhc", "mhclite", "hc"} {
-		n := 4
+	for _, tc := range []struct {
+		mixer   string
+		float32 bool
+	}{{"residual", false}, {"mhc", false}, {"mhclite", false}, {"hc", false}, {"residual", true}, {"mhc", true}, {"mhclite", true}} {
+		mixer, n := tc.mixer, 4
 		if mixer == "residual" {
 			n = 1
 		}
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		m, err := net.NewLM(net.LMConfig{Mixer: mixer, N: n, Vocab: len(corpus.Vocab), Seq: 64, Width: 32, Heads: 4, Depth: 2})
+		m, err := net.NewLM(net.LMConfig{Mixer: mixer, N: n, Vocab: len(corpus.Vocab), Seq: 64, Width: 32, Heads: 4, Depth: 2, Float32: tc.float32})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,7 +68,7 @@ func TestLMFootprintCovers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("%s: estimate %.3g bytes, two steps allocate %.3g (%.2f×)", mixer, est, got, est/got)
+		t.Logf("%s float32 %v: estimate %.3g bytes, two steps allocate %.3g (%.2f×)", mixer, tc.float32, est, got, est/got)
 		if est < got {
 			t.Errorf("%s: estimate %g bytes below the %g two steps allocate", mixer, est, got)
 		}

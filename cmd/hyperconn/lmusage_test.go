@@ -61,6 +61,8 @@ func TestLMUsageErrors(t *testing.T) {
 		{"zero steps", []string{"--steps", "0"}, "hyperconn lm: -steps 0: want at least 1"},
 		{"warmup too long", []string{"--steps", "10", "--warmup", "10"}, "hyperconn lm: -warmup 10: want 0 ≤ warmup < -steps 10"},
 		{"negative eval-every", []string{"--eval-every", "-1"}, "hyperconn lm: -eval-every -1: want at least 0"},
+		{"negative diag-every", []string{"--diag-every", "-1"}, "hyperconn lm: -diag-every -1: want at least 0"},
+		{"float32 not a bool", []string{"--float32=maybe"}, `hyperconn lm: invalid boolean value "maybe" for -float32`},
 		{"zero eval-tokens", []string{"--eval-tokens", "0"}, "hyperconn lm: -eval-tokens 0: want at least 1"},
 		{"valid 0", []string{"--valid", "0"}, "hyperconn lm: -valid 0: want a share strictly between 0 and 1"},
 		{"valid 1", []string{"--valid", "1"}, "hyperconn lm: -valid 1: want a share strictly between 0 and 1"},

@@ -9,10 +9,20 @@ import (
 // stepPoints returns the points (s, v[s−1]) of the per-step values v,
 // leaving out those that are not finite.
 func stepPoints(v []num) (x, y []float64) {
+	return finitePoints(nil, v)
+}
+
+// finitePoints returns the points (at[i], v[i]), or (i+1, v[i]) if at is
+// nil, leaving out those whose value is not finite.
+func finitePoints(at []float64, v []num) (x, y []float64) {
 	x, y = make([]float64, 0, len(v)), make([]float64, 0, len(v))
 	for i, e := range v {
 		if f := float64(e); !math.IsNaN(f) && !math.IsInf(f, 0) {
-			x = append(x, float64(i+1))
+			xi := float64(i + 1)
+			if at != nil {
+				xi = at[i]
+			}
+			x = append(x, xi)
 			y = append(y, f)
 		}
 	}
@@ -38,8 +48,15 @@ func trailingMean(y []float64, window int) []float64 {
 // as a series named name, its last point marked with a cross if the run
 // diverged.
 func stepSeries(name string, diverged bool, v []num) plotting.Series {
+	return pointSeries(name, diverged, nil, v)
+}
+
+// pointSeries returns the values v[i] at at[i] (see finitePoints) as a
+// series named name, its last point marked with a cross if the run
+// diverged.
+func pointSeries(name string, diverged bool, at []float64, v []num) plotting.Series {
 	s := plotting.Series{Name: name}
-	s.X, s.Y = stepPoints(v)
+	s.X, s.Y = finitePoints(at, v)
 	if diverged && len(s.X) > 0 {
 		s.Crosses = []int{len(s.X) - 1}
 	}

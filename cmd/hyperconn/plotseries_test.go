@@ -49,3 +49,13 @@ func TestTrailingMean(t *testing.T) {
 		t.Errorf("trailingMean(nil) = %v", got)
 	}
 }
+
+func TestPointSeries(t *testing.T) {
+	s := pointSeries("hc (diverged at step 31)", true, []float64{10, 20, 30}, []num{2, nan, 8})
+	if !slices.Equal(s.X, []float64{10, 30}) || !slices.Equal(s.Y, []float64{2, 8}) || !slices.Equal(s.Crosses, []int{1}) {
+		t.Errorf("series %v / %v crosses %v; want (10, 2) and (30, 8), a cross at the last", s.X, s.Y, s.Crosses)
+	}
+	if s := pointSeries("mhc", false, []float64{10}, []num{1}); len(s.Crosses) != 0 {
+		t.Errorf("a completed run is marked: %v", s.Crosses)
+	}
+}

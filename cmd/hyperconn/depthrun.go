@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math"
 	"path/filepath"
 	"slices"
@@ -173,10 +172,7 @@ type depthTrainDiag struct {
 
 // recordColumns are the columns of results.csv, in the order of the JSON
 // fields of depthRecord (all but train_diagnostics), with the cell of each.
-var recordColumns = []struct {
-	name string
-	cell func(r *depthRecord) string
-}{
+var recordColumns = []column[depthRecord]{
 	{"mixer", func(r *depthRecord) string { return r.Mixer }},
 	{"depth", func(r *depthRecord) string { return strconv.Itoa(r.Depth) }},
 	{"n", func(r *depthRecord) string { return strconv.Itoa(r.N) }},
@@ -444,30 +440,9 @@ const maxRunFile = 1 << 30
 // reason ""); one that is unreadable, edited or corrupt too, and reason
 // says why.
 func loadRun(dir string, key depthKey) (r *depthRun, ok bool, reason string) {
-	path := filepath.Join(dir, runsDir, key.name()+".json")
-	b, err := readAll(path, maxRunFile)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, false, ""
+	r, ok, reason = loadRunFile(dir, key.name(), func(r *depthRun) bool { return r.Key == key })
+	if ok && len(r.Layers.Res) != key.Depth {
+		return nil, false, fmt.Sprintf("%s: %d layers, want %d", filepath.Join(dir, runsDir, key.name()+".json"), len(r.Layers.Res), key.Depth)
 	}
-	if err != nil {
-		return nil, false, err.Error()
-	}
-	r = new(depthRun)
-	if err := json.Unmarshal(b, r); err != nil {
-		return nil, false, fmt.Sprintf("%s: %v", path, err)
-	}
-	if r.Key != key {
-		return nil, false, "" // another experiment's: stale
-	}
-	log, err := readAll(filepath.Join(dir, r.Record.StepLog), maxRunFile)
-	if err != nil {
-		return nil, false, fmt.Sprintf("%s: step log: %v", path, err)
-	}
-	if err := checkRun(r, log); err != nil {
-		return nil, false, fmt.Sprintf("%s: %v", path, err)
-	}
-	if len(r.Layers.Res) != key.Depth {
-		return nil, false, fmt.Sprintf("%s: %d layers, want %d", path, len(r.Layers.Res), key.Depth)
-	}
-	return r, true, ""
+	return r, ok, reason
 }

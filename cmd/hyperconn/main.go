@@ -29,6 +29,9 @@ var commands = []command{
 	{"depth", "depth-stability experiments: train the MNIST network of package net\n" +
 		"with each mixer at each depth, measure its residual matrices (composite\n" +
 		"Amax, σ_min, ‖M−J‖₂, DS deviation), write results and plots", runDepth},
+	{"lm", "language-model experiments: train a character-level transformer on a\n" +
+		"text (default: Newton's Opticks, built in) with each mixer, depth, learning\n" +
+		"rate and seed; loss, validation loss, gradient norms, entropy baselines, plots", runLM},
 	{"params", "the extra parameters each mixer adds to a sub-layer, at -n and -width", runParams},
 	{"version", "the program's version and the BLAS its matrix products run on", runVersion},
 }

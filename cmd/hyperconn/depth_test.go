@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -212,22 +211,7 @@ func TestDepthEndToEnd(t *testing.T) {
 	}
 
 	// The plots, as PNG and SVG.
-	for _, base := range depthPlotNames {
-		for _, ext := range []string{".png", ".svg"} {
-			b, err := os.ReadFile(filepath.Join(dir, base+ext))
-			if err != nil {
-				t.Error(err)
-				continue
-			}
-			if ext == ".png" {
-				if _, err := png.Decode(bytes.NewReader(b)); err != nil {
-					t.Errorf("%s%s: %v", base, ext, err)
-				}
-			} else if !bytes.HasSuffix(bytes.TrimSpace(b), []byte("</svg>")) {
-				t.Errorf("%s%s is not a complete SVG document", base, ext)
-			}
-		}
-	}
+	checkPlotFiles(t, dir, depthPlotNames)
 	checkNoTemp(t, dir)
 }
 

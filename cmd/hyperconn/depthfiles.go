@@ -84,15 +84,16 @@ func sha256Hex(b []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
-// encodeRun returns the content of r's run file, its SHA256 field set to
-// the checksum of that content with the field empty.
-func encodeRun(r *depthRun) ([]byte, error) {
-	r.SHA256 = ""
+// encodeRun returns the content of r's run file, its own checksum field
+// set to the checksum of that content with the field empty.
+func encodeRun(r sealed) ([]byte, error) {
+	self, _ := r.checksums()
+	*self = ""
 	b, err := json.MarshalIndent(r, "", " ")
 	if err != nil {
 		return nil, err
 	}
-	r.SHA256 = sha256Hex(b)
+	*self = sha256Hex(b)
 	b, err = json.MarshalIndent(r, "", " ")
 	if err != nil {
 		return nil, err
@@ -102,18 +103,19 @@ func encodeRun(r *depthRun) ([]byte, error) {
 
 // checkRun verifies the checksums of a decoded run file: that of its
 // content and that of its step log, whose bytes are log.
-func checkRun(r *depthRun, log []byte) error {
-	want := r.SHA256
-	r.SHA256 = ""
+func checkRun(r sealed, log []byte) error {
+	self, logSum := r.checksums()
+	want := *self
+	*self = ""
 	b, err := json.MarshalIndent(r, "", " ")
-	r.SHA256 = want
+	*self = want
 	if err != nil {
 		return err
 	}
 	if want == "" || sha256Hex(b) != want {
 		return errors.New("checksum mismatch: the run file was edited or is corrupt")
 	}
-	if sha256Hex(log) != r.StepLogSHA256 {
+	if sha256Hex(log) != *logSum {
 		return errors.New("its step log's checksum does not match: the log was edited or is corrupt")
 	}
 	return nil

@@ -2,11 +2,9 @@ package main
 
 import (
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
-	"path/filepath"
 	"text/tabwriter"
 )
 
@@ -82,34 +80,7 @@ func marshalIndent(v any) ([]byte, error) {
 // writeDepthResults writes results.csv and then results.json into dir,
 // each atomically.
 func writeDepthResults(dir string, doc *depthDoc) error {
-	b, err := marshalIndent(doc)
-	if err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	row := make([]string, len(recordColumns))
-	for k, c := range recordColumns {
-		row[k] = c.name
-	}
-	w.Write(row)
-	for i := range doc.Records {
-		for k, c := range recordColumns {
-			row[k] = c.cell(&doc.Records[i])
-		}
-		w.Write(row)
-	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		return err
-	}
-	// The CSV first: while the two disagree (a kill between the writes),
-	// the CSV lists the newer runs, each as saved in its run file, and the
-	// JSON says whether the set is complete.
-	if err := writeAtomic(filepath.Join(dir, "results.csv"), buf.Bytes()); err != nil {
-		return err
-	}
-	return writeAtomic(filepath.Join(dir, "results.json"), b)
+	return writeResultFiles(dir, doc, recordColumns, doc.Records)
 }
 
 // writeDepthTable prints the summary table of doc's records.

@@ -63,7 +63,7 @@ func writeDepthPlots(dir string, cfg *depthConfig, runs []*depthRun) error {
 		l := plotting.Lines{Title: fmt.Sprintf("L = %d: training loss (faint: each batch; line: mean of the last %d)", d, lossSmoothing),
 			XLabel: "step", YLabel: "cross-entropy (nats)", LogY: true, IntX: true, NoMarkers: true}
 		for _, r := range byDepth(d) {
-			l.Series = append(l.Series, lossSeries(r))
+			l.Series = append(l.Series, smoothedSeries(runName(r), r.Record.Diverged, r.Loss))
 		}
 		p, err := linePlot(l)
 		if err != nil {
@@ -79,7 +79,7 @@ func writeDepthPlots(dir string, cfg *depthConfig, runs []*depthRun) error {
 		l := plotting.Lines{Title: fmt.Sprintf("L = %d: global gradient norm before clipping (every step)", d),
 			XLabel: "step", YLabel: "‖g‖₂", LogY: true, IntX: true, NoMarkers: true}
 		for _, r := range byDepth(d) {
-			s := stepSeries(r, r.GradNorm)
+			s := stepSeries(runName(r), r.Record.Diverged, r.GradNorm)
 			l.Series = append(l.Series, s)
 		}
 		p, err := linePlot(l)
@@ -109,17 +109,12 @@ func writeDepthPlots(dir string, cfg *depthConfig, runs []*depthRun) error {
 				l := plotting.Lines{Title: fmt.Sprintf("L = %d: %s", d, row.title),
 					XLabel: "training step", YLabel: row.ylabel, LogY: true, IntX: true, NoMarkers: true}
 				for _, r := range byDepth(d) {
-					s := plotting.Series{Name: runName(r)}
+					var at []float64
+					var v []num
 					for _, t := range r.Record.TrainDiagnostics {
-						if v := float64(row.get(t)); !math.IsNaN(v) && !math.IsInf(v, 0) {
-							s.X = append(s.X, float64(t.Step))
-							s.Y = append(s.Y, v)
-						}
+						at, v = append(at, float64(t.Step)), append(v, row.get(t))
 					}
-					if r.Record.Diverged && len(s.X) > 0 {
-						s.Crosses = []int{len(s.X) - 1}
-					}
-					l.Series = append(l.Series, s)
+					l.Series = append(l.Series, pointSeries(runName(r), r.Record.Diverged, at, v))
 				}
 				p, err := linePlot(l)
 				if err != nil {
@@ -286,40 +281,6 @@ func runName(r *depthRun) string {
 		return fmt.Sprintf("%s (diverged at step %d)", r.Key.Mixer, r.Record.StepsRun+1)
 	}
 	return r.Key.Mixer
-}
-
-// stepSeries returns the per-step values v (v[s−1] is step s's) of r as a
-// series named by runName, marked if the run diverged.
-func stepSeries(r *depthRun, v []num) plotting.Series {
-	s := plotting.Series{Name: runName(r), X: make([]float64, 0, len(v)), Y: make([]float64, 0, len(v))}
-	for i, x := range v {
-		if f := float64(x); !math.IsNaN(f) && !math.IsInf(f, 0) {
-			s.X = append(s.X, float64(i+1))
-			s.Y = append(s.Y, f)
-		}
-	}
-	if r.Record.Diverged && len(s.X) > 0 {
-		s.Crosses = []int{len(s.X) - 1}
-	}
-	return s
-}
-
-// lossSeries returns r's batch losses as the underlying raw line of a
-// series whose own line is their trailing mean over lossSmoothing steps.
-func lossSeries(r *depthRun) plotting.Series {
-	s := stepSeries(r, r.Loss)
-	s.UnderX, s.UnderY = s.X, s.Y
-	y := make([]float64, len(s.Y))
-	var sum float64
-	for i, v := range s.Y {
-		sum += v
-		if i >= lossSmoothing {
-			sum -= s.Y[i-lossSmoothing]
-		}
-		y[i] = sum / float64(min(i+1, lossSmoothing))
-	}
-	s.Y = y
-	return s
 }
 
 // layerSeries returns the per-layer values v against the layer l = 1..L,

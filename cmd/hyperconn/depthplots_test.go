@@ -11,7 +11,7 @@ func TestLossSeries(t *testing.T) {
 	for i := range 25 {
 		r.Loss = append(r.Loss, num(i+1)) // loss of step s is s
 	}
-	s := lossSeries(r)
+	s := smoothedSeries(runName(r), r.Record.Diverged, r.Loss)
 	if s.Name != "hc" || len(s.Crosses) != 0 {
 		t.Errorf("name %q, crosses %v; want hc and none", s.Name, s.Crosses)
 	}
@@ -35,7 +35,7 @@ func TestLossSeries(t *testing.T) {
 func TestStepSeriesDiverged(t *testing.T) {
 	r := &depthRun{Key: depthKey{Mixer: "mhc"}, Record: depthRecord{Diverged: true, StepsRun: 3},
 		GradNorm: []num{5, 2, 1}}
-	s := stepSeries(r, r.GradNorm)
+	s := stepSeries(runName(r), r.Record.Diverged, r.GradNorm)
 	if s.Name != "mhc (diverged at step 4)" {
 		t.Errorf("name %q", s.Name)
 	}
@@ -44,7 +44,7 @@ func TestStepSeriesDiverged(t *testing.T) {
 	}
 	// Diverged before the first update: nothing to draw, nothing to mark.
 	r.GradNorm, r.Record.StepsRun = nil, 0
-	if s := stepSeries(r, r.GradNorm); len(s.X) != 0 || len(s.Crosses) != 0 {
+	if s := stepSeries(runName(r), r.Record.Diverged, r.GradNorm); len(s.X) != 0 || len(s.Crosses) != 0 {
 		t.Errorf("empty run: %v, crosses %v", s.X, s.Crosses)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math"
 	"path/filepath"
 	"slices"
@@ -177,10 +176,7 @@ type depthTrainDiag struct {
 
 // recordColumns are the columns of results.csv, in the order of the JSON
 // fields of depthRecord (all but train_diagnostics), with the cell of each.
-var recordColumns = []struct {
-	name string
-	cell func(r *depthRecord) string
-}{
+var recordColumns = []column[depthRecord]{
 	{"mixer", func(r *depthRecord) string { return r.Mixer }},
 	{"depth", func(r *depthRecord) string { return strconv.Itoa(r.Depth) }},
 	{"n", func(r *depthRecord) string { return strconv.Itoa(r.N) }},
@@ -458,47 +454,12 @@ func loadRun(dir string, key depthKey) (r *depthRun, ok bool, reason string) {
 	return nil, false, err.Error()
 }
 
-// Errors of readRun that -resume does not report: the experiment simply
-// runs (again).
-var (
-	errNoRun    = errors.New("no run file")
-	errStaleRun = errors.New("the run file is another experiment's (its key differs)")
-)
-
-// readRun reads and verifies the run file of key under dir, as -resume and
-// merge use it: it returns the decoded run, the run file's bytes and its
-// step log's. The error is errNoRun (wrapped) if there is no run file,
-// errStaleRun (wrapped) if its key is not key, and otherwise names the
-// file and what is wrong with it (unreadable, checksums that do not match,
-// a missing step log).
+// readRun reads and verifies the run file of key under dir as
+// readSealed does, and checks that it has key.Depth layers.
 func readRun(dir string, key depthKey) (r *depthRun, file, log []byte, err error) {
-	path := filepath.Join(dir, runsDir, key.name()+".json")
-	file, err = readAll(path, maxRunFile)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, nil, fmt.Errorf("%s: %w", path, errNoRun)
+	r, file, log, err = readSealed(dir, key.name(), func(r *depthRun) bool { return r.Key == key })
+	if err == nil && len(r.Layers.Res) != key.Depth {
+		return nil, nil, nil, fmt.Errorf("%s: %d layers, want %d", filepath.Join(dir, runsDir, key.name()+".json"), len(r.Layers.Res), key.Depth)
 	}
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	r = new(depthRun)
-	if err := json.Unmarshal(file, r); err != nil {
-		return nil, nil, nil, fmt.Errorf("%s: %v", path, err)
-	}
-	if r.Key != key {
-		return nil, nil, nil, fmt.Errorf("%s: %w", path, errStaleRun)
-	}
-	if want := stepLogName(key); r.Record.StepLog != want {
-		return nil, nil, nil, fmt.Errorf("%s: its step log is %q, want %q", path, r.Record.StepLog, want)
-	}
-	log, err = readAll(filepath.Join(dir, r.Record.StepLog), maxRunFile)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("%s: step log: %v", path, err)
-	}
-	if err := checkRun(r, log); err != nil {
-		return nil, nil, nil, fmt.Errorf("%s: %v", path, err)
-	}
-	if len(r.Layers.Res) != key.Depth {
-		return nil, nil, nil, fmt.Errorf("%s: %d layers, want %d", path, len(r.Layers.Res), key.Depth)
-	}
-	return r, file, log, nil
+	return r, file, log, err
 }

@@ -38,15 +38,23 @@ func checkDepthMemory(cfg *depthConfig) error {
 			need = append(need, b)
 		}
 	}
+	return checkConcurrent(need, cfg.Jobs, "-depths, -width or -batch")
+}
+
+// checkConcurrent returns a usage error if the jobs largest of the
+// experiments' memory needs (bytes) add up to more than maxDepthMemory,
+// naming the size and, after -jobs, the flags that lower it (lower).
+func checkConcurrent(need []float64, jobs int, lower string) error {
+	need = slices.Clone(need)
 	slices.Sort(need)
 	slices.Reverse(need)
 	var total float64
-	for _, b := range need[:min(cfg.Jobs, len(need))] {
+	for _, b := range need[:min(jobs, len(need))] {
 		total += b
 	}
 	if total > maxDepthMemory {
-		return fmt.Errorf("the %d largest experiments, run at once (-jobs %d), would need %s, above the bound of %s: lower -jobs, -depths, -width or -batch",
-			min(cfg.Jobs, len(need)), cfg.Jobs, hc.FormatBytes(total), hc.FormatBytes(maxDepthMemory))
+		return fmt.Errorf("the %d largest experiments, run at once (-jobs %d), would need %s, above the bound of %s: lower -jobs, %s",
+			min(jobs, len(need)), jobs, hc.FormatBytes(total), hc.FormatBytes(maxDepthMemory), lower)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@
 //	hyperconn <command> [flags]
 //	hyperconn exact [flags]   the exactness report
 //	hyperconn depth [flags]   depth-stability experiments on MNIST
+//	hyperconn lm [flags]      language-model experiments on a text
 //	hyperconn merge -out DIR SHARD_DIR...   combine a sweep run in shards
 //	hyperconn -h              the list of commands
 //
@@ -158,9 +159,66 @@
 // spectral-sphere mixers stay at 1; -float32=false trains in float64. See
 // Example_depth for a small sweep.
 //
+// # hyperconn lm
+//
+// The language-model sweep trains the character-level (byte-level)
+// decoder-only transformer of package net — token and position embeddings,
+// expand to n streams, L blocks of [RMSNorm → causal multi-head attention]
+// and [RMSNorm → MLP], each of the 2L sub-layers wrapped by its own mixer,
+// reduce, final RMSNorm, head — once per mixer (-mixers), depth (-depths,
+// in blocks), peak learning rate (-lrs) and seed (-seeds, which seeds the
+// weights and the windows drawn), on -text (default: Newton's Opticks,
+// embedded in the program, so nothing is read or downloaded). The text is
+// split by position: its last -valid share (default 0.1) validates. Each
+// step trains on -batch windows of -seq characters drawn uniformly from the
+// training split, with AdamW (weight decay 0.01), -warmup steps of linear
+// warmup (default steps/10), a linear decay to lr/10 and gradient clipping
+// at 1; every -eval-every steps and after the last it takes the validation
+// loss over the first -eval-tokens characters of the validation split. The
+// table prints the validation split's unigram entropy H1 and bigram entropy
+// H2 (net's Corpus.Entropy), in nats and bits per character, and marks each
+// experiment's final validation loss below or above H2: a model below H2
+// has learned more than which character follows which. Every -diag-every
+// steps (default 10) and after the last it summarises the training batch's
+// residual matrices (net's LM.Summarize): the forward and backward Amax of
+// the composite H̄_2L···H̄_1 of the token-averaged matrices and of every
+// prefix and suffix of it, the worst per-token DS deviation and the identity
+// distance ‖H̄_l − I‖_F/√(n−1) of each sub-layer, and the utilisation of the
+// last streams (effective number of streams, dominant share); the table
+// shows the final and largest gains, the mean identity distance and the
+// utilisation at the end. -float32 (default true) trains the layers in
+// float32 as depth does; -float32=false in float64.
+//
+// Experiments run -jobs at a time, the longest first, each on one thread,
+// so that the results do not depend on -jobs; the files follow the depth
+// command's rules (atomic writes, checksummed run files, results that never
+// list a record its run file contradicts, -resume by key, Ctrl-C between
+// two steps, a second signal kills). The key of an experiment holds every
+// setting that can change its result and the SHA-256 of the text. The
+// output directory -out holds
+//
+//	results.json   {"command": "lm", "complete": …, "config": {…}, "training": {…},
+//	               "baselines": {…}, "records": [one per mixer × depth × lr × seed]}
+//	results.csv    the records as rows, the same fields as columns (but the lists)
+//	runs/lm_<mixer>_L<depth>_lr<lr>_s<seed>.json   the run file: key, record
+//	               (with its validation losses and summaries), batch losses and
+//	               gradient norms
+//	runs/lm_<mixer>_L<depth>_lr<lr>_s<seed>.csv    step log: step, loss, grad_norm, lr
+//	lm-loss, lm-gradnorm, lm-gain, lm-amax, lm-identity, lm-streams,
+//	lm-heatmap (.png and .svg)   the plots, a panel per depth and learning
+//	               rate, a line per mixer (the first seed's runs)
+//
+// An empty, binary or too short -text, a -seq longer than the validation
+// split, and any bad flag exit 2 with one line naming the problem before
+// anything is written, as do settings whose -jobs largest experiments would
+// need more than 8 GB together (estimated from net.Footprint, plus each
+// attention sub-layer's batch·heads·seq² probabilities). README.md
+// ("hyperconn lm") documents every field and the plots.
+//
 // # Sweeps beyond one machine: -shard and hyperconn merge
 //
-// "hyperconn depth -shard i/k" runs shard i of k of the sweep the other
+// "hyperconn depth -shard i/k" (and "hyperconn lm -shard i/k") runs shard
+// i of k of the sweep the other
 // flags describe: of its experiments in report order, those with 0-based
 // index j = i−1 (mod k), round-robin so that every shard gets a share of
 // each mixer and depth. It writes them into its own -out as usual, with
@@ -173,12 +231,13 @@
 // "hyperconn merge -out DIR SHARD_DIR..." combines the shard directories:
 // it verifies every listed run file as -resume does (its own SHA-256 and
 // its step log's), checks that the shards are of one sweep (the same
-// command, config and training settings, but -jobs, -shard and -out), that
+// command, config and training settings, but -jobs, -shard and -out, and
+// lm's -text path, whose content's SHA-256 must match), that
 // no experiment is missing (-partial allows it: complete: false, no plots)
 // and that one held by two shards has the same results in both, and only
 // then writes into DIR the run files and step logs (byte for byte), the
 // results, the plots and the table (or -json), as the unsplit sweep would
-// have (but wall times). An input problem is one line and exit status 2
+// have (but wall times, and lm's tokens per second). An input problem is one line and exit status 2
 // with nothing written; DIR may not be a shard directory. Merge knows a
 // command by results.json's "command": a sweep command joins it with an
 // entry in sweepKinds (merge.go) and a sweepMerger of its run files.

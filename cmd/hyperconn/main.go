@@ -29,7 +29,10 @@ var commands = []command{
 	{"depth", "depth-stability experiments: train the MNIST network of package net\n" +
 		"with each mixer at each depth, measure its residual matrices (composite\n" +
 		"Amax, σ_min, ‖M−J‖₂, DS deviation), write results and plots", runDepth},
-	{"merge", "combine the directories of a sweep run in shards (depth -shard i/k)\n" +
+	{"lm", "language-model experiments: train a character-level transformer on a\n" +
+		"text (default: Newton's Opticks, built in) with each mixer, depth, learning\n" +
+		"rate and seed; loss, validation loss, gradient norms, entropy baselines, plots", runLM},
+	{"merge", "combine the directories of a sweep run in shards (depth or lm -shard i/k)\n" +
 		"into one: run files, results, plots and table, as one machine would write them", runMerge},
 	{"params", "the extra parameters each mixer adds to a sub-layer, at -n and -width", runParams},
 	{"version", "the program's version and the BLAS its matrix products run on", runVersion},

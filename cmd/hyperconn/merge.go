@@ -16,18 +16,20 @@ import (
 const mergeSynopsis = `usage: hyperconn merge -out DIR [-partial] [-json] SHARD_DIR...
 
 Combines the output directories of one sweep run in shards (hyperconn depth
--shard i/k, one directory per shard) into DIR: the run files and step logs,
-results.json, results.csv, the plots and the table on stdout, exactly as
-the sweep run on one machine would have written them (but wall times).
+or hyperconn lm with -shard i/k, one directory per shard) into DIR: the run
+files and step logs, results.json, results.csv, the plots and the table on
+stdout, exactly as the sweep run on one machine would have written them
+(but wall times, and lm's tokens per second).
 
 Every run file is verified as -resume verifies it (its own checksum and its
 step log's); the shards must be of one sweep (the same command and
-settings, but -jobs, -shard and -out); every experiment of the sweep must
-be in some shard (with -partial a missing one is allowed: results.json then
-says complete: false and no plots are drawn, as for an interrupted sweep),
-and one held by two shards must have the same results in both. Any problem
-is reported in one line naming the file or setting, with exit status 2,
-before anything is written. DIR may not be one of the shard directories.
+settings, but -jobs, -shard and -out, and lm's -text path: the text's
+SHA-256 must match); every experiment of the sweep must be in some shard
+(with -partial a missing one is allowed: results.json then says complete:
+false and no plots are drawn, as for an interrupted sweep), and one held by
+two shards must have the same results in both. Any problem is reported in
+one line naming the file or setting, with exit status 2, before anything is
+written. DIR may not be one of the shard directories.
 `
 
 // mergeMaxNamed is how many missing experiments a merge error names before
@@ -51,6 +53,9 @@ type sweepKind struct {
 // here built by mergeWith from its sweepMerger.
 var sweepKinds = []sweepKind{
 	{command: "depth", vary: []string{"jobs"}, merge: mergeWith(openDepthMerge)},
+	// An lm sweep's text may have another path on each machine: its
+	// SHA-256 (text_sha256, in every experiment's key) must match.
+	{command: "lm", vary: []string{"jobs", "text"}, merge: mergeWith(openLMMerge)},
 }
 
 // sweepHead is what merge reads first of every shard's results.json: the
@@ -268,8 +273,8 @@ func sameDir(a, b string) (bool, error) {
 }
 
 // A sweepMerger is one sweep command's side of merge, opened on the first
-// shard's results.json; R is its loaded run of one experiment.
-type sweepMerger[R any] interface {
+// shard's results.json; R is its run file.
+type sweepMerger[R sealed] interface {
 	// experiments returns the names of the sweep's experiments in report
 	// order: the order -shard deals them in.
 	experiments() []string
@@ -279,20 +284,42 @@ type sweepMerger[R any] interface {
 	// load reads the run of the sweep's experiment j from a shard
 	// directory and verifies it as -resume does (checksums, key); the
 	// error names the file.
-	load(dir string, j int) (R, error)
+	load(dir string, j int) (*shardRun[R], error)
 	// same reports whether two runs of one experiment hold the same
 	// results, all but wall times.
-	same(a, b R) bool
-	// write writes the merged sweep into m.out: the runs of the
-	// experiments j with have[j] (in report order), the results
-	// (complete or not), the plots if complete, and the table (or JSON)
-	// on m.stdout.
-	write(m *mergeJob, runs []R, have []bool, complete bool) error
+	same(a, b *shardRun[R]) bool
+	// publish writes results.json and results.csv of runs (the finished
+	// experiments, in report order) into dir, as the sweep command does,
+	// and returns the document.
+	publish(dir string, runs []R, complete bool) (doc any, err error)
+	// plots writes the plots of the whole sweep's runs into dir.
+	plots(dir string, runs []R) error
+	// table prints the summary table of a document publish returned.
+	table(w io.Writer, doc any) error
+}
+
+// shardRun is one experiment's run as merge reads it from a shard: the
+// decoded run file and the exact bytes of the run file and of its step
+// log, which the merged directory receives unchanged (so that their
+// checksums, and -resume in the merged directory, still hold).
+type shardRun[R sealed] struct {
+	run       R
+	name      string // base name of the run file under runsDir
+	file, log []byte
+}
+
+// save writes r's step log and then its run file into dir, each
+// atomically, as a sweep saves a finished run.
+func (r *shardRun[R]) save(dir string) error {
+	if err := writeAtomic(filepath.Join(dir, r.run.stepLog()), r.log); err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(dir, runsDir, r.name+".json"), r.file)
 }
 
 // mergeWith returns the merge of a sweepKind whose sweepMerger open
 // returns from a results.json.
-func mergeWith[R any](open func(results []byte) (sweepMerger[R], error)) func(m *mergeJob) error {
+func mergeWith[R sealed](open func(results []byte) (sweepMerger[R], error)) func(m *mergeJob) error {
 	return func(m *mergeJob) error {
 		sm, err := open(m.shards[0].results)
 		if err != nil {
@@ -304,13 +331,13 @@ func mergeWith[R any](open func(results []byte) (sweepMerger[R], error)) func(m 
 
 // mergeRuns collects every shard's listed runs, checks them and writes the
 // merged sweep.
-func mergeRuns[R any](m *mergeJob, sm sweepMerger[R]) error {
+func mergeRuns[R sealed](m *mergeJob, sm sweepMerger[R]) error {
 	names := sm.experiments()
 	index := make(map[string]int, len(names))
 	for j, n := range names {
 		index[n] = j
 	}
-	runs := make([]R, len(names))
+	runs := make([]*shardRun[R], len(names))
 	have := make([]bool, len(names))
 	from := make([]string, len(names))
 	for _, s := range m.shards {
@@ -358,7 +385,53 @@ func mergeRuns[R any](m *mergeJob, sm sweepMerger[R]) error {
 		fmt.Fprintf(m.stderr, "hyperconn merge: -partial: %d of the sweep's %d experiments are missing (%s): "+
 			"results.json says complete: false and no plots are drawn\n", len(missing), len(names), list)
 	}
-	return sm.write(m, runs, have, complete)
+	return writeMerged(m, sm, runs, have, complete)
+}
+
+// writeMerged writes the merged sweep into m.out as its command would
+// have: results that list nothing before any run file is replaced (so they
+// never claim a run file that is being replaced), the run files (each step
+// log before its run file), the plots if complete, then the results of
+// every run, complete or not, and the table or JSON on m.stdout.
+func writeMerged[R sealed](m *mergeJob, sm sweepMerger[R], runs []*shardRun[R], have []bool, complete bool) error {
+	dir := m.out
+	if k := removeStaleTemps(dir, m.start); k > 0 {
+		fmt.Fprintf(m.stderr, "hyperconn merge: removed %d temporary files left by an interrupted run\n", k)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, runsDir), 0o755); err != nil {
+		return err
+	}
+	if _, err := sm.publish(dir, nil, false); err != nil {
+		return err
+	}
+	var finished []R
+	for j, r := range runs {
+		if !have[j] {
+			continue
+		}
+		if err := r.save(dir); err != nil {
+			return err
+		}
+		finished = append(finished, r.run)
+	}
+	if complete {
+		if err := sm.plots(dir, finished); err != nil {
+			return err
+		}
+	}
+	doc, err := sm.publish(dir, finished, complete)
+	if err != nil {
+		return err
+	}
+	if !m.asJSON {
+		return sm.table(m.stdout, doc)
+	}
+	b, err := marshalIndent(doc)
+	if err != nil {
+		return err
+	}
+	_, err = m.stdout.Write(b)
+	return err
 }
 
 // owners describes where experiment j should have come from: the shard

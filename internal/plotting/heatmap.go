@@ -54,20 +54,7 @@ func (h HeatMap) Figure() (Drawer, error) {
 		}
 		lo, hi = math.Min(lo, v), math.Max(hi, v)
 	}
-	var cm palette.ColorMap = moreland.SmoothBlueRed()
-	if lo >= 0 {
-		// The positive half of the same diverging map: white at 0.
-		lo = 0
-		if hi == 0 {
-			hi = 1
-		}
-		cm = &upperHalf{DivergingColorMap: moreland.SmoothBlueRed()}
-	} else {
-		a := math.Max(-lo, hi)
-		lo, hi = -a, a
-	}
-	cm.SetMin(lo)
-	cm.SetMax(hi)
+	cm, lo, hi := colorMap(lo, hi)
 
 	n := h.N
 	p := plot.New()
@@ -120,6 +107,27 @@ func (h HeatMap) Figure() (Drawer, error) {
 	bar.HideX()
 	bar.Y.Padding = 0
 	return heatFigure{heat: p, bar: bar}, nil
+}
+
+// colorMap returns the colour map of values in [lo, hi] and the range it
+// spans: for nonnegative values white (0) to dark (hi), else blue (−a)
+// through white (0) to red (+a), a = max(|lo|, |hi|).
+func colorMap(lo, hi float64) (cm palette.ColorMap, from, to float64) {
+	cm = moreland.SmoothBlueRed()
+	if lo >= 0 {
+		// The positive half of the same diverging map: white at 0.
+		lo = 0
+		if hi == 0 {
+			hi = 1
+		}
+		cm = &upperHalf{DivergingColorMap: moreland.SmoothBlueRed()}
+	} else {
+		a := math.Max(-lo, hi)
+		lo, hi = -a, a
+	}
+	cm.SetMin(lo)
+	cm.SetMax(hi)
+	return cm, lo, hi
 }
 
 // upperHalf is the half [0, max] of a diverging colour map centred on 0: it

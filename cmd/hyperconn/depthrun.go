@@ -444,14 +444,7 @@ const maxRunFile = 1 << 30
 // reason ""); one that is unreadable, edited or corrupt too, and reason
 // says why.
 func loadRun(dir string, key depthKey) (r *depthRun, ok bool, reason string) {
-	r, _, _, err := readRun(dir, key)
-	switch {
-	case err == nil:
-		return r, true, ""
-	case errors.Is(err, errNoRun), errors.Is(err, errStaleRun):
-		return nil, false, ""
-	}
-	return nil, false, err.Error()
+	return resumable(readRun(dir, key))
 }
 
 // readRun reads and verifies the run file of key under dir as

@@ -38,14 +38,21 @@ func loadRunFile[R any, P interface {
 	*R
 	sealed
 }](dir, name string, match func(P) bool) (r P, ok bool, reason string) {
-	r, _, _, err := readSealed[R, P](dir, name, match)
+	return resumable(readSealed[R, P](dir, name, match))
+}
+
+// resumable turns what readSealed (or a reader built on it) returns into
+// what -resume needs: the run and ok, or no run and the reason to report
+// ("" when there is nothing to report: no run file, or a stale one).
+func resumable[P any](r P, _, _ []byte, err error) (run P, ok bool, reason string) {
+	var none P
 	switch {
 	case err == nil:
 		return r, true, ""
 	case errors.Is(err, errNoRun), errors.Is(err, errStaleRun):
-		return nil, false, ""
+		return none, false, ""
 	}
-	return nil, false, err.Error()
+	return none, false, err.Error()
 }
 
 // Errors of readSealed that -resume does not report: the experiment

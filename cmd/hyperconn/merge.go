@@ -285,9 +285,10 @@ type sweepMerger[R sealed] interface {
 	// directory and verifies it as -resume does (checksums, key); the
 	// error names the file.
 	load(dir string, j int) (*shardRun[R], error)
-	// same reports whether two runs of one experiment hold the same
-	// results, all but wall times.
-	same(a, b *shardRun[R]) bool
+	// untimed returns a copy of r without what differs between two runs
+	// of one experiment: its wall-time fields and its own checksum (which
+	// covers them).
+	untimed(r R) R
 	// publish writes results.json and results.csv of runs (the finished
 	// experiments, in report order) into dir, as the sweep command does,
 	// and returns the document.
@@ -358,7 +359,7 @@ func mergeRuns[R sealed](m *mergeJob, sm sweepMerger[R]) error {
 				return badInput("%v", err)
 			}
 			if have[j] {
-				if !sm.same(runs[j], r) {
+				if !sameResults(sm, runs[j], r) {
 					return badInput("%s differs between %s and %s: the same experiment with different results", name, from[j], s.dir)
 				}
 				continue
@@ -432,6 +433,15 @@ func writeMerged[R sealed](m *mergeJob, sm sweepMerger[R], runs []*shardRun[R], 
 	}
 	_, err = m.stdout.Write(b)
 	return err
+}
+
+// sameResults reports whether two runs of one experiment hold the same
+// results: the same run file but its wall times and its own checksum, and
+// the same step log byte for byte.
+func sameResults[R sealed](sm sweepMerger[R], a, b *shardRun[R]) bool {
+	ja, errA := json.Marshal(sm.untimed(a.run))
+	jb, errB := json.Marshal(sm.untimed(b.run))
+	return errA == nil && errB == nil && bytes.Equal(ja, jb) && bytes.Equal(a.log, b.log)
 }
 
 // owners describes where experiment j should have come from: the shard

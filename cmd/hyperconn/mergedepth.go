@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -63,20 +62,10 @@ func (d *depthMerge) load(dir string, j int) (*shardRun[*depthRun], error) {
 	return &shardRun[*depthRun]{run: r, name: d.jobs[j].key.name(), file: file, log: log}, nil
 }
 
-// same compares the run files but their wall times and checksums (the run
-// file's own checksum covers its wall time; the step log's is compared).
-func (d *depthMerge) same(a, b *shardRun[*depthRun]) bool {
-	strip := func(r *depthRun) []byte {
-		c := *r
-		c.Record.WallSeconds, c.SHA256 = 0, ""
-		out, err := json.Marshal(&c)
-		if err != nil {
-			return nil
-		}
-		return out
-	}
-	sa, sb := strip(a.run), strip(b.run)
-	return sa != nil && bytes.Equal(sa, sb) && bytes.Equal(a.log, b.log)
+func (d *depthMerge) untimed(r *depthRun) *depthRun {
+	c := *r
+	c.Record.WallSeconds, c.SHA256 = 0, ""
+	return &c
 }
 
 func (d *depthMerge) publish(dir string, runs []*depthRun, complete bool) (any, error) {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -67,20 +66,10 @@ func (l *lmMerge) load(dir string, j int) (*shardRun[*lmRun], error) {
 	return &shardRun[*lmRun]{run: r, name: key.name(), file: file, log: log}, nil
 }
 
-// same compares the run files but their wall-time fields (wall_seconds,
-// tokens_per_second) and own checksums; the step logs byte for byte.
-func (l *lmMerge) same(a, b *shardRun[*lmRun]) bool {
-	strip := func(r *lmRun) []byte {
-		c := *r
-		c.Record.WallSeconds, c.Record.TokensPerSecond, c.SHA256 = 0, 0, ""
-		out, err := json.Marshal(&c)
-		if err != nil {
-			return nil
-		}
-		return out
-	}
-	sa, sb := strip(a.run), strip(b.run)
-	return sa != nil && bytes.Equal(sa, sb) && bytes.Equal(a.log, b.log)
+func (l *lmMerge) untimed(r *lmRun) *lmRun {
+	c := *r
+	c.Record.WallSeconds, c.Record.TokensPerSecond, c.SHA256 = 0, 0, ""
+	return &c
 }
 
 func (l *lmMerge) publish(dir string, runs []*lmRun, complete bool) (any, error) {

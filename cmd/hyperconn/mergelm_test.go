@@ -206,6 +206,22 @@ func TestLMShardMerge(t *testing.T) {
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		t.Errorf("%s exists after the error (%v)", out, err)
 	}
+	// The same text under another path (as on another machine): one sweep.
+	same := filepath.Join(root, "opticks.txt")
+	if err := os.WriteFile(same, net.Opticks(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	moved := filepath.Join(root, "moved")
+	if r := runLMInEnv(t, lmShardSweep(moved, "--shard", "2/3", "--text", same), nil); r.status != exitOK {
+		t.Fatalf("shard of the text under another path: status %d\n%s", r.status, r.stderr)
+	}
+	out = filepath.Join(root, "merged3")
+	if status, _, stderr := runCLI("merge", "-out", out, shards[0], moved, shards[2]); status != exitOK {
+		t.Errorf("merge with the text under another path: status %d\n%s", status, stderr)
+	} else if c := strip(out); !reflect.DeepEqual(c, a) {
+		t.Errorf("merged with the text under another path, the records differ from the unsplit sweep's")
+	}
+
 	// -resume reuses every merged run.
 	if r := runLMInEnv(t, lmShardSweep(merged, "--resume"), nil); r.status != exitOK || r.runs != 0 {
 		t.Errorf("-resume in the merged directory ran %d experiments (status %d)", r.runs, r.status)

@@ -284,3 +284,30 @@ func TestMergeUsage(t *testing.T) {
 		t.Errorf(`merge -out DIR -- -x: status %d, stderr:\n%s`, status, stderr)
 	}
 }
+
+// TestMergeMixedShards: shards of one sweep cut with different k (1/2,
+// 2/4 and 4/4 together hold every experiment once) merge into the whole
+// sweep.
+func TestMergeMixedShards(t *testing.T) {
+	root := t.TempDir()
+	var dirs []string
+	for _, sh := range []string{"1/2", "2/4", "4/4"} {
+		dir := filepath.Join(root, strings.ReplaceAll(sh, "/", "of"))
+		if r := runDepthInEnv(t, shardSweep(dir, "--shard", sh), nil); r.status != exitOK {
+			t.Fatalf("shard %s: status %d\n%s", sh, r.status, r.stderr)
+		}
+		dirs = append(dirs, dir)
+	}
+	out := filepath.Join(root, "merged")
+	if status, _, stderr := runCLI(append([]string{"merge", "-out", out}, dirs...)...); status != exitOK {
+		t.Fatalf("status %d\n%s", status, stderr)
+	}
+	doc := readShardResults(t, out)
+	var got []string
+	for _, r := range doc.Records {
+		got = append(got, depthKey{Mixer: r.Mixer, Depth: r.Depth}.name())
+	}
+	if !doc.Complete || strings.Join(got, ",") != strings.Join(shardNames, ",") {
+		t.Errorf("complete %v, records %v; want true, %v", doc.Complete, got, shardNames)
+	}
+}

@@ -88,20 +88,9 @@ func TestShardMark(t *testing.T) {
 // TestDepthShardUsage: a malformed -shard is a usage error of one line
 // (then the usage), exit status 2, and nothing is written.
 func TestDepthShardUsage(t *testing.T) {
-	for _, v := range []string{"0/3", "4/3", "a/b", "1/0", "1", "1/3/3", ""} {
+	for _, v := range []string{"0/3", "4/3", "a/b", "1/0", "1", "1/3/3"} {
 		out := filepath.Join(t.TempDir(), "out")
-		args := smallDepth(out, "--mixers", "hc", "--shard", v)
-		if v == "" {
-			args = smallDepth(out, "--mixers", "hc", "--shard=")
-		}
-		status, stdout, stderr := runCLI(append([]string{"depth"}, args...)...)
-		if v == "" {
-			// -shard= is the flag's default: the whole sweep.
-			if status != exitOK {
-				t.Errorf("-shard=: status %d\n%s", status, stderr)
-			}
-			continue
-		}
+		status, stdout, stderr := runCLI(append([]string{"depth"}, smallDepth(out, "--mixers", "hc", "--shard", v)...)...)
 		first, rest, _ := strings.Cut(stderr, "\n")
 		if status != exitUsage || stdout != "" || !strings.HasPrefix(first, `hyperconn depth: -shard "`+v+`": want i/k`) ||
 			!strings.HasPrefix(rest, "usage: hyperconn depth") {
@@ -110,6 +99,14 @@ func TestDepthShardUsage(t *testing.T) {
 		if _, err := os.Stat(out); !os.IsNotExist(err) {
 			t.Errorf("-shard %s: %s exists after the usage error (%v)", v, out, err)
 		}
+	}
+	// An empty -shard= is the flag's default: the whole sweep, unmarked.
+	out := filepath.Join(t.TempDir(), "out")
+	if status, _, stderr := runCLI(append([]string{"depth"}, smallDepth(out, "--mixers", "hc", "--shard=")...)...); status != exitOK {
+		t.Errorf("-shard=: status %d\n%s", status, stderr)
+	}
+	if doc := readShardResults(t, out); !doc.Complete || doc.Shard != "" || doc.ShardComplete != nil {
+		t.Errorf("-shard=: complete %v, shard %q, shard_complete %v; want true and no mark", doc.Complete, doc.Shard, doc.ShardComplete)
 	}
 }
 

@@ -42,13 +42,22 @@ func usageText(fs *flag.FlagSet, synopsis string) string {
 // stdout for -h, exitUsage after printing the error and the usage on stderr.
 // Positional arguments are a usage error.
 func parseFlags(fs *flag.FlagSet, synopsis string, args []string, stdout, stderr io.Writer) (status int, done bool) {
+	if status, done = parseFlagsOnly(fs, synopsis, args, stdout, stderr); done {
+		return status, done
+	}
+	if fs.NArg() > 0 {
+		return usageError(fs, synopsis, stderr, fmt.Errorf("unexpected argument %q", fs.Arg(0))), true
+	}
+	return exitOK, false
+}
+
+// parseFlagsOnly is parseFlags for a command that takes positional
+// arguments (fs.Args after the flags).
+func parseFlagsOnly(fs *flag.FlagSet, synopsis string, args []string, stdout, stderr io.Writer) (status int, done bool) {
 	err := fs.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, usageText(fs, synopsis))
 		return exitOK, true
-	}
-	if err == nil && fs.NArg() > 0 {
-		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	if err != nil {
 		return usageError(fs, synopsis, stderr, err), true

@@ -87,10 +87,15 @@ type depthConfig struct {
 	HeatmapLayer int      `json:"heatmap_layer"`
 	Float32      bool     `json:"float32"`
 	DiagEvery    int      `json:"diag_every"`
-	out          string
-	asJSON       bool
-	resume       bool
-	fs           *flag.FlagSet // for the usage text of a late usage error
+	// shard is -shard (the zero value without it); trainImages and
+	// testImages are the sizes of the training and test sets the
+	// experiments use, once resolved against the data.
+	shard                   shard
+	trainImages, testImages int
+	out                     string
+	asJSON                  bool
+	resume                  bool
+	fs                      *flag.FlagSet // for the usage text of a late usage error
 }
 
 // depthEnv is what runDepth takes from its surroundings; tests replace it.
@@ -156,6 +161,7 @@ func parseDepthFlags(args []string, stdout, stderr io.Writer) (cfg depthConfig, 
 		heatmapL = fs.Int("heatmap-layer", 0, "block l (1-based) whose token-averaged H_res the heat map shows; 0: per mixer, the block farthest from I")
 		float32  = fs.Bool("float32", true, "train the embedding, MLPs, norms, head and the mixers' head weights Φ in float32 (the streams and the rest of the mixers stay float64); -float32=false trains everything in float64")
 		every    = fs.Int("diag-every", depthDiagEvery, "during training, record the composite gains and the worst DS deviation every k steps (and at the last; 0: none)")
+		shardArg = fs.String("shard", "", shardFlagUsage)
 	)
 	if st, stop := parseFlags(fs, depthSynopsis, args, stdout, stderr); stop {
 		return cfg, st, true
@@ -174,6 +180,8 @@ func parseDepthFlags(args []string, stdout, stderr io.Writer) (cfg depthConfig, 
 	cfg.Mixers, err = parseChoices("mixers", *mixers, net.MixerNames())
 	note(err)
 	cfg.Depths, err = parseInts("depths", *depths, 1, maxDepthFlag)
+	note(err)
+	cfg.shard, err = parseShard(*shardArg)
 	note(err)
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -230,6 +238,7 @@ func resolveData(cfg *depthConfig, train, test *net.Dataset) (*net.Dataset, *net
 		}
 		cfg.Steps = max(1, int(steps))
 	}
+	cfg.trainImages, cfg.testImages = train.N, cfg.Test
 	return train, test.Subset(cfg.Test), nil
 }
 
@@ -270,6 +279,15 @@ func runDepthEnv(args []string, stdout, stderr io.Writer, env depthEnv) int {
 	}
 
 	jobs := depthJobs(&cfg, train.N, test.N)
+	if cfg.shard.k > 0 {
+		picked := cfg.shard.pick(len(jobs))
+		fmt.Fprintf(stderr, "hyperconn depth: %s\n", cfg.shard.describe(len(picked), len(jobs)))
+		var mine []depthJob
+		for _, j := range picked {
+			mine = append(mine, jobs[j])
+		}
+		jobs = mine
+	}
 	if err := os.MkdirAll(filepath.Join(cfg.out, runsDir), 0o755); err != nil {
 		return fail(err)
 	}
@@ -333,7 +351,8 @@ func runDepthEnv(args []string, stdout, stderr io.Writer, env depthEnv) int {
 		// stay listed with complete: false.
 		return fail(sweepErr)
 	}
-	if complete {
+	// A shard's records are a part of the sweep: merge draws the plots.
+	if complete && !cfg.shard.part() {
 		if err := writeDepthPlots(cfg.out, &cfg, finished); err != nil {
 			return fail(err)
 		}
@@ -357,6 +376,10 @@ func runDepthEnv(args []string, stdout, stderr io.Writer, env depthEnv) int {
 		fmt.Fprintf(stderr, "hyperconn depth: interrupted: %d of %d experiments finished and saved in %s; "+
 			"run it again with -resume to continue\n", len(finished), len(jobs), cfg.out)
 		return exitFailure
+	}
+	if cfg.shard.part() {
+		fmt.Fprintf(stderr, "hyperconn depth: shard %s finished: %d experiments saved in %s; "+
+			"combine the %d shards' directories with hyperconn merge -out DIR SHARD_DIR...\n", cfg.shard, len(finished), cfg.out, cfg.shard.k)
 	}
 	return exitOK
 }

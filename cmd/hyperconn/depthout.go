@@ -15,6 +15,9 @@ type depthDoc struct {
 	// Complete is false when the sweep was interrupted: Records then holds
 	// the finished experiments only.
 	Complete bool `json:"complete"`
+	// A -shard run is marked as such (see shard.go): Records then hold the
+	// shard's experiments only.
+	shardMark
 	// Config echoes the flags; Training the settings that are not flags.
 	Config   depthConfig   `json:"config"`
 	Training depthTraining `json:"training"`
@@ -31,6 +34,8 @@ type depthTraining struct {
 	DiagBatch   int     `json:"diag_batch"`
 	DiagSamples int     `json:"diag_samples"`
 	LossWindow  int     `json:"final_loss_window"`
+	TrainImages int     `json:"train_images"` // training images (-subset resolved)
+	TestImages  int     `json:"test_images"`  // test images scored
 	TrainedOn   string  `json:"trained_on"`
 	DiagnosedOn string  `json:"diagnosed_on"`
 }
@@ -39,10 +44,11 @@ const depthOrientation = "row i of H_res builds output stream i; forward Amax = 
 	"backward Amax = max_j |sum_i M_ij| (column sums); composite M = H_L···H_1 of the token-averaged H_res"
 
 // depthDocument assembles the results document of the finished runs, in
-// report order.
+// report order; complete says whether they are all of cfg's experiments
+// (of its shard, with -shard).
 func depthDocument(cfg *depthConfig, runs []*depthRun, complete bool) *depthDoc {
-	doc := &depthDoc{Command: "depth", Orientation: depthOrientation, Complete: complete, Config: *cfg,
-		Records: []depthRecord{},
+	doc := &depthDoc{Command: "depth", Orientation: depthOrientation, Complete: complete && !cfg.shard.part(),
+		shardMark: cfg.shard.mark(complete), Config: *cfg, Records: []depthRecord{},
 		Training: depthTraining{
 			Hidden:      depthHidden,
 			Warmup:      fmt.Sprintf("steps/%d", depthWarmupFrac),
@@ -52,6 +58,8 @@ func depthDocument(cfg *depthConfig, runs []*depthRun, complete bool) *depthDoc 
 			DiagBatch:   depthDiagBatch,
 			DiagSamples: depthDiagSamples,
 			LossWindow:  depthLossWindow,
+			TrainImages: cfg.trainImages,
+			TestImages:  cfg.testImages,
 			TrainedOn:   "MNIST training images (the first -subset), batches drawn by a Batcher seeded with -seed",
 			DiagnosedOn: fmt.Sprintf("the first %d test images, after training", depthDiagBatch),
 		}}

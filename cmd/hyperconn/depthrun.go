@@ -47,6 +47,10 @@ type depthKey struct {
 // name is the base name of the experiment's files under runsDir.
 func (k depthKey) name() string { return fmt.Sprintf("%s_L%d", k.Mixer, k.Depth) }
 
+// stepLogName is the path of key's step log relative to the output
+// directory (the record's step_log).
+func stepLogName(key depthKey) string { return runsDir + "/" + key.name() + ".csv" }
+
 // depthJob is one experiment of the sweep.
 type depthJob struct {
 	key depthKey
@@ -281,7 +285,7 @@ func runExperiment(ctx context.Context, key depthKey, train, test *net.Dataset, 
 	*rec = depthRecord{Mixer: key.Mixer, Depth: key.Depth, N: key.N, DType: dtype, Params: model.NumParams(),
 		Outcome: res.Outcome.String(), Diverged: res.Outcome == net.Diverged, Reason: res.Reason,
 		StepsRun: res.Steps, FinalTrainLoss: nan, TestLoss: nan, TestAccuracy: nan,
-		StepLog: runsDir + "/" + key.name() + ".csv"}
+		StepLog: stepLogName(key)}
 	log := tr.Log()
 	r.log = log
 	maxGrad := 0.0
@@ -440,9 +444,15 @@ const maxRunFile = 1 << 30
 // reason ""); one that is unreadable, edited or corrupt too, and reason
 // says why.
 func loadRun(dir string, key depthKey) (r *depthRun, ok bool, reason string) {
-	r, ok, reason = loadRunFile(dir, key.name(), func(r *depthRun) bool { return r.Key == key })
-	if ok && len(r.Layers.Res) != key.Depth {
-		return nil, false, fmt.Sprintf("%s: %d layers, want %d", filepath.Join(dir, runsDir, key.name()+".json"), len(r.Layers.Res), key.Depth)
+	return resumable(readRun(dir, key))
+}
+
+// readRun reads and verifies the run file of key under dir as
+// readSealed does, and checks that it has key.Depth layers.
+func readRun(dir string, key depthKey) (r *depthRun, file, log []byte, err error) {
+	r, file, log, err = readSealed(dir, key.name(), func(r *depthRun) bool { return r.Key == key })
+	if err == nil && len(r.Layers.Res) != key.Depth {
+		return nil, nil, nil, fmt.Errorf("%s: %d layers, want %d", filepath.Join(dir, runsDir, key.name()+".json"), len(r.Layers.Res), key.Depth)
 	}
-	return r, ok, reason
+	return r, file, log, err
 }

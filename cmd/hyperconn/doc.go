@@ -6,6 +6,7 @@
 //	hyperconn exact [flags]   the exactness report
 //	hyperconn depth [flags]   depth-stability experiments on MNIST
 //	hyperconn lm [flags]      language-model experiments on a text
+//	hyperconn merge -out DIR SHARD_DIR...   combine a sweep run in shards
 //	hyperconn -h              the list of commands
 //
 // Every command follows the same conventions: "-h" prints its usage on
@@ -213,6 +214,33 @@
 // need more than 8 GB together (estimated from net.Footprint, plus each
 // attention sub-layer's batch·heads·seq² probabilities). README.md
 // ("hyperconn lm") documents every field and the plots.
+//
+// # Sweeps beyond one machine: -shard and hyperconn merge
+//
+// "hyperconn depth -shard i/k" (and "hyperconn lm -shard i/k") runs shard
+// i of k of the sweep the other
+// flags describe: of its experiments in report order, those with 0-based
+// index j = i−1 (mod k), round-robin so that every shard gets a share of
+// each mixer and depth. It writes them into its own -out as usual, with
+// results.json marked "shard": "i/k", "shard_complete" (whether the
+// shard's own experiments all finished) and "complete": false unless
+// k = 1, and draws no plots; -resume works as without -shard. An empty
+// shard (k above the number of experiments) is valid and says so. A
+// malformed value ("0/3", "4/3", "a/b", "1/0") is a usage error.
+//
+// "hyperconn merge -out DIR SHARD_DIR..." combines the shard directories:
+// it verifies every listed run file as -resume does (its own SHA-256 and
+// its step log's), checks that the shards are of one sweep (the same
+// command, config and training settings, but -jobs, -shard and -out, and
+// lm's -text path, whose content's SHA-256 must match), that
+// no experiment is missing (-partial allows it: complete: false, no plots)
+// and that one held by two shards has the same results in both, and only
+// then writes into DIR the run files and step logs (byte for byte), the
+// results, the plots and the table (or -json), as the unsplit sweep would
+// have (but wall times, and lm's tokens per second). An input problem is one line and exit status 2
+// with nothing written; DIR may not be a shard directory. Merge knows a
+// command by results.json's "command": a sweep command joins it with an
+// entry in sweepKinds (merge.go) and a sweepMerger of its run files.
 //
 // # Example
 //

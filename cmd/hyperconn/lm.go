@@ -110,6 +110,7 @@ type lmConfig struct {
 	Float32    bool      `json:"float32"`
 	DiagEvery  int       `json:"diag_every"`
 	Jobs       int       `json:"jobs"`
+	shard      shard     // -shard; the zero value without it
 	out        string
 	asJSON     bool
 	resume     bool
@@ -190,6 +191,7 @@ func parseLMFlags(args []string, stdout, stderr io.Writer) (cfg lmConfig, corpus
 		resume     = fs.Bool("resume", false, "skip experiments whose results in -out have the same key")
 		float32    = fs.Bool("float32", lmDefaultFloat32, "train the embeddings, norms, attention, MLPs, head and the mixers' head weights Φ in float32 (the streams and the rest of the mixers stay float64); -float32=false trains everything in float64")
 		diagEvery  = fs.Int("diag-every", lmDefaultDiagEvery, "during training, summarise the residual matrices (composite gains, per-layer identity distance and DS deviation, stream utilisation) every k steps (and after the last; 0: none)")
+		shardArg   = fs.String("shard", "", shardFlagUsage)
 	)
 	if st, stop := parseFlags(fs, lmSynopsis, args, stdout, stderr); stop {
 		return cfg, nil, st, true
@@ -220,6 +222,8 @@ func parseLMFlags(args []string, stdout, stderr io.Writer) (cfg lmConfig, corpus
 	cfg.LRs, err = parseFloats("lrs", *lrs)
 	note(err)
 	cfg.Seeds, err = parseInts("seeds", *seeds, 0, maxSeedsFlag)
+	note(err)
+	cfg.shard, err = parseShard(*shardArg)
 	note(err)
 	bad(*n < 1 || *n > maxNFlag, "-n %d: want 1 ≤ n ≤ %d", *n, maxNFlag)
 	bad(*n > net.MaxLiteN && slices.Contains(cfg.Mixers, net.MixerMHCLite),
@@ -311,6 +315,15 @@ func runLMEnv(args []string, stdout, stderr io.Writer, env lmEnv) int {
 		fmt.Fprintf(stderr, "hyperconn lm: removed %d temporary files left by an interrupted run\n", k)
 	}
 	jobs := lmJobs(&cfg, len(corpus.Vocab))
+	if cfg.shard.k > 0 {
+		picked := cfg.shard.pick(len(jobs))
+		fmt.Fprintf(stderr, "hyperconn lm: %s\n", cfg.shard.describe(len(picked), len(jobs)))
+		var mine []lmKey
+		for _, j := range picked {
+			mine = append(mine, jobs[j])
+		}
+		jobs = mine
+	}
 	if err := os.MkdirAll(filepath.Join(cfg.out, runsDir), 0o755); err != nil {
 		return fail(err)
 	}
@@ -372,7 +385,8 @@ func runLMEnv(args []string, stdout, stderr io.Writer, env lmEnv) int {
 	}
 	done2 := finished()
 	complete := len(done2) == len(jobs)
-	if complete {
+	// A shard's records are a part of the sweep: merge draws the plots.
+	if complete && !cfg.shard.part() {
 		if err := writeLMPlots(cfg.out, &cfg, base, done2); err != nil {
 			return fail(err)
 		}
@@ -396,6 +410,10 @@ func runLMEnv(args []string, stdout, stderr io.Writer, env lmEnv) int {
 		fmt.Fprintf(stderr, "hyperconn lm: interrupted: %d of %d experiments finished and saved in %s; "+
 			"run it again with -resume to continue\n", len(done2), len(jobs), cfg.out)
 		return exitFailure
+	}
+	if cfg.shard.part() {
+		fmt.Fprintf(stderr, "hyperconn lm: shard %s finished: %d experiments saved in %s; "+
+			"combine the %d shards' directories with hyperconn merge -out DIR SHARD_DIR...\n", cfg.shard, len(done2), cfg.out, cfg.shard.k)
 	}
 	return exitOK
 }

@@ -18,6 +18,9 @@ type lmDoc struct {
 	// Complete is false when the sweep was interrupted: Records then holds
 	// the finished experiments only.
 	Complete bool `json:"complete"`
+	// A -shard run is marked as such (see shard.go): Records then hold the
+	// shard's experiments only.
+	shardMark
 	// Config echoes the flags; Training the settings that are not flags;
 	// Baselines the text's entropies.
 	Config    lmConfig    `json:"config"`
@@ -68,9 +71,11 @@ const lmOrientation = "losses in nats per character (byte); bits = nats / ln 2; 
 	"backward Amax = max_j |sum_i M_ij| (column sums)"
 
 // lmDocument assembles the results document of the finished runs, in
-// report order.
+// report order; complete says whether they are all of cfg's experiments
+// (of its shard, with -shard).
 func lmDocument(cfg *lmConfig, base lmBaselines, runs []*lmRun, complete bool) *lmDoc {
-	doc := &lmDoc{Command: "lm", Orientation: lmOrientation, Complete: complete, Config: *cfg, Baselines: base,
+	doc := &lmDoc{Command: "lm", Orientation: lmOrientation, Complete: complete && !cfg.shard.part(),
+		shardMark: cfg.shard.mark(complete), Config: *cfg, Baselines: base,
 		Records: []lmRecord{},
 		Training: lmTraining{
 			Hidden:      lmHidden,

@@ -32,6 +32,8 @@ var commands = []command{
 	{"lm", "language-model experiments: train a character-level transformer on a\n" +
 		"text (default: Newton's Opticks, built in) with each mixer, depth, learning\n" +
 		"rate and seed; loss, validation loss, gradient norms, entropy baselines, plots", runLM},
+	{"merge", "combine the directories of a sweep run in shards (depth or lm -shard i/k)\n" +
+		"into one: run files, results, plots and table, as one machine would write them", runMerge},
 	{"params", "the extra parameters each mixer adds to a sub-layer, at -n and -width", runParams},
 	{"version", "the program's version and the BLAS its matrix products run on", runVersion},
 }

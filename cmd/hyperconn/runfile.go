@@ -38,29 +38,66 @@ func loadRunFile[R any, P interface {
 	*R
 	sealed
 }](dir, name string, match func(P) bool) (r P, ok bool, reason string) {
+	return resumable(readSealed[R, P](dir, name, match))
+}
+
+// resumable turns what readSealed (or a reader built on it) returns into
+// what -resume needs: the run and ok, or no run and the reason to report
+// ("" when there is nothing to report: no run file, or a stale one).
+func resumable[P any](r P, _, _ []byte, err error) (run P, ok bool, reason string) {
+	var none P
+	switch {
+	case err == nil:
+		return r, true, ""
+	case errors.Is(err, errNoRun), errors.Is(err, errStaleRun):
+		return none, false, ""
+	}
+	return none, false, err.Error()
+}
+
+// Errors of readSealed that -resume does not report: the experiment
+// simply runs (again).
+var (
+	errNoRun    = errors.New("no run file")
+	errStaleRun = errors.New("the run file is another experiment's (its key differs)")
+)
+
+// readSealed reads and verifies the run file name+".json" under dir/runs,
+// as -resume and merge use it: it returns the decoded run, the run file's
+// bytes and its step log's. The error wraps errNoRun if there is no run
+// file and errStaleRun if match refuses it, and otherwise names the file
+// and what is wrong with it (unreadable, a step log that is not
+// runs/name.csv or is missing, checksums that do not match).
+func readSealed[R any, P interface {
+	*R
+	sealed
+}](dir, name string, match func(P) bool) (r P, file, log []byte, err error) {
 	path := filepath.Join(dir, runsDir, name+".json")
-	b, err := readAll(path, maxRunFile)
+	file, err = readAll(path, maxRunFile)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, false, ""
+		return nil, nil, nil, fmt.Errorf("%s: %w", path, errNoRun)
 	}
 	if err != nil {
-		return nil, false, err.Error()
+		return nil, nil, nil, err
 	}
 	r = new(R)
-	if err := json.Unmarshal(b, r); err != nil {
-		return nil, false, fmt.Sprintf("%s: %v", path, err)
+	if err := json.Unmarshal(file, r); err != nil {
+		return nil, nil, nil, fmt.Errorf("%s: %v", path, err)
 	}
 	if !match(r) {
-		return nil, false, ""
+		return nil, nil, nil, fmt.Errorf("%s: %w", path, errStaleRun)
 	}
-	log, err := readAll(filepath.Join(dir, r.stepLog()), maxRunFile)
+	if want := runsDir + "/" + name + ".csv"; r.stepLog() != want {
+		return nil, nil, nil, fmt.Errorf("%s: its step log is %q, want %q", path, r.stepLog(), want)
+	}
+	log, err = readAll(filepath.Join(dir, r.stepLog()), maxRunFile)
 	if err != nil {
-		return nil, false, fmt.Sprintf("%s: step log: %v", path, err)
+		return nil, nil, nil, fmt.Errorf("%s: step log: %v", path, err)
 	}
 	if err := checkRun(r, log); err != nil {
-		return nil, false, fmt.Sprintf("%s: %v", path, err)
+		return nil, nil, nil, fmt.Errorf("%s: %v", path, err)
 	}
-	return r, true, ""
+	return r, file, log, nil
 }
 
 // column is one column of results.csv: its header (the record's JSON

@@ -164,26 +164,7 @@ func (a *Attention[F]) Part(part int) {
 // the float32 reciprocal of the sum; in float64 they are math.Exp's.
 func causalSoftmax[F Float](s []F, t int) {
 	if s32, ok := any(s).([]float32); ok {
-		negInf := float32(math.Inf(-1))
-		for i := range t {
-			row := s32[i*t : i*t+i+1]
-			mx := row[0]
-			for _, v := range row[1:] {
-				mx = max(mx, v)
-			}
-			// Masked entries up to a multiple of f32.Lanes become −∞, whose
-			// exponential is 0, so that ExpSum runs its vector loop over
-			// the whole row.
-			pad := s32[i*t : i*t+min(t, (i+f32.Lanes)&^(f32.Lanes-1))]
-			for j := i + 1; j < len(pad); j++ {
-				pad[j] = negInf
-			}
-			inv := float32(1 / f32.ExpSum(pad, mx))
-			for j := range row {
-				row[j] *= inv
-			}
-			clear(s32[i*t+i+1 : (i+1)*t])
-		}
+		causalSoftmax32(s32, t)
 		return
 	}
 	for i := range t {
@@ -201,6 +182,46 @@ func causalSoftmax[F Float](s []F, t int) {
 		inv := 1 / sum
 		for j, v := range row {
 			row[j] = F(float64(v) * inv)
+		}
+		clear(s[i*t+i+1 : (i+1)*t])
+	}
+}
+
+// causalSoftmax32 is causalSoftmax in float32. A first pass over the rows
+// takes each row's maximum and sets its masked entries up to a multiple of
+// f32.Lanes to −∞, whose exponential is 0, so that ExpSum's vector loop
+// covers the whole row; the second pass exponentiates, scales and clears.
+// (Two passes, so that ExpSum's vector loads do not wait on the element
+// stores of the padding.)
+func causalSoftmax32(s []float32, t int) {
+	negInf := float32(math.Inf(-1))
+	var mxs [256]float32 // the rows' maxima, for t ≤ 256
+	var mxRow []float32
+	if t <= len(mxs) {
+		mxRow = mxs[:t]
+	} else {
+		mxRow = make([]float32, t)
+	}
+	for i := range t {
+		row := s[i*t : i*t+i+1]
+		mx := row[0]
+		for _, v := range row[1:] {
+			if v > mx { // (the builtin max is several times slower) a NaN
+				mx = v // is skipped here but makes its row NaN in ExpSum
+			}
+		}
+		mxRow[i] = mx
+		pad := s[i*t : i*t+min(t, (i+f32.Lanes)&^(f32.Lanes-1))]
+		for j := i + 1; j < len(pad); j++ {
+			pad[j] = negInf
+		}
+	}
+	for i := range t {
+		pad := s[i*t : i*t+min(t, (i+f32.Lanes)&^(f32.Lanes-1))]
+		inv := float32(1 / f32.ExpSum(pad, mxRow[i]))
+		row := s[i*t : i*t+i+1]
+		for j := range row {
+			row[j] *= inv
 		}
 		clear(s[i*t+i+1 : (i+1)*t])
 	}

@@ -5,9 +5,13 @@
 // EXP8 replaces the eight float32 in Y1 (t) by Exp(t) in Y5, with the
 // operations and their order of Exp (constants in geluTab at R10: 480 1,
 // 512 ½, 608 −87, 640 log₂e, 672 ln 2, 704… the Taylor coefficients, 832
-// the exponent bias); it uses Y2–Y7.
+// the exponent bias; Y12 holds −87); it uses Y2–Y7 and Y13. The polynomial
+// runs on max(t, −87) (NaN stays): a t below −87, whose result is masked
+// to 0 as Exp returns 0, would otherwise make 2^k a subnormal or garbage
+// and the multiplication by it take a slow microcode path.
 #define EXP8 \
-	VMULPS  640(R10), Y1, Y2 \ // t·log₂e
+	VMAXPS  Y1, Y12, Y13     \ // max(−87, t), NaN stays
+	VMULPS  640(R10), Y13, Y2 \ // t·log₂e
 	VADDPS  512(R10), Y2, Y3 \ // + ½
 	VROUNDPS $1, Y3, Y3      \ // k = floor(·)
 	VSUBPS  Y3, Y2, Y4       \
@@ -42,6 +46,7 @@ TEXT ·expSumAVX2(SB), NOSPLIT, $0-48
 	VBROADCASTSS shift+24(FP), Y15
 	MOVQ t+32(FP), R10
 	MOVQ s+40(FP), DI
+	VMOVUPS 608(R10), Y12 // −87
 	VMOVUPD 0(DI), Y8
 	VMOVUPD 32(DI), Y9
 	VMOVUPD 64(DI), Y10

@@ -83,9 +83,9 @@
 // entropies of its validation split as baselines (Corpus.Entropy).
 // LMTrainer trains an LM on a Corpus with the same AdamW, schedule,
 // clipping and divergence rules as Trainer, and validates every K steps.
-// StreamUtilisation measures how many streams carry the signal. The LM so
-// far runs in float64 only; its float32 path, checkpoints and diagnostics
-// are not written yet.
+// StreamUtilisation measures how many streams carry the signal.
+// LMConfig.Float32 runs the LM's layers in float32 as Config.Float32 does
+// for Model (below); LM checkpoints are not written.
 //
 // # Checkpoints
 //
@@ -135,6 +135,16 @@
 // layers and ≤ 6e-8 for whole 3-block nets with every mixer.
 //
 // # float32
+//
+// The layers are written once for both precisions, generic over Float
+// (float32 | float64): Linear, RMSNorm, GELU with its fused bias passes,
+// the embeddings and attention. The public float64 Linear, RMSNorm and
+// GELU run the float64 instantiation; Config.Float32 and LMConfig.Float32
+// run the float32 one. Each dispatches on the element type only at its
+// kernels (gemm.Mul or Mul32; math.Erf and math.Exp or internal/f32's
+// polynomial erf and exp; f32's AVX2 passes) and keeps the order of
+// operations each precision had before the layers were shared, so results
+// are bit-identical to the earlier separate layers.
 //
 // Config.Float32 computes the embedding, every block's RMSNorm and MLP, the
 // final norm and the head in float32: weights, activations, gradients and

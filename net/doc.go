@@ -143,8 +143,10 @@
 // run the float32 one. Each dispatches on the element type only at its
 // kernels (gemm.Mul or Mul32; math.Erf and math.Exp or internal/f32's
 // polynomial erf and exp; f32's AVX2 passes) and keeps the order of
-// operations each precision had before the layers were shared, so results
-// are bit-identical to the earlier separate layers.
+// operations each precision had before the layers were shared, so Model's
+// results in either precision are bit-identical to those of the earlier
+// separate layers. (The LM's MLP adds its first bias inside the GELU pass
+// in both precisions.)
 //
 // Config.Float32 computes the embedding, every block's RMSNorm and MLP, the
 // final norm and the head in float32: weights, activations, gradients and

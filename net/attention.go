@@ -143,13 +143,7 @@ func (a *Attention[F]) Part(part int) {
 	// dS_ij = P_ij·(dP_ij − Σ_k P_ik·dP_ik), on and below the diagonal.
 	for i := range t {
 		pr, dr := p[i*t:i*t+i+1], ds[i*t:i*t+t]
-		var dot float64
-		for j, pv := range pr {
-			dot += float64(pv) * float64(dr[j])
-		}
-		for j, pv := range pr {
-			dr[j] = F(float64(pv) * (float64(dr[j]) - dot))
-		}
+		softmaxBackRow(pr, dr[:len(pr)])
 		clear(dr[i+1:])
 	}
 	// dQ = dS·K/√D, dK = dSᵀ·Q/√D.
@@ -184,6 +178,39 @@ func causalSoftmax[F Float](s []F, t int) {
 			row[j] = F(float64(v) * inv)
 		}
 		clear(s[i*t+i+1 : (i+1)*t])
+	}
+}
+
+// softmaxBackRow overwrites d with p ⊙ (d − ⟨p, d⟩), the gradient of one
+// softmax row p given the gradient d of its outputs (same length). The dot
+// product is accumulated in float64; in float32 in four partial sums, so
+// that the additions do not wait on each other.
+func softmaxBackRow[F Float](p, d []F) {
+	if p32, ok := any(p).([]float32); ok {
+		d32 := any(d).([]float32)[:len(p32)]
+		var s [4]float64
+		j := 0
+		for ; j+4 <= len(p32); j += 4 {
+			s[0] += float64(p32[j]) * float64(d32[j])
+			s[1] += float64(p32[j+1]) * float64(d32[j+1])
+			s[2] += float64(p32[j+2]) * float64(d32[j+2])
+			s[3] += float64(p32[j+3]) * float64(d32[j+3])
+		}
+		for ; j < len(p32); j++ {
+			s[0] += float64(p32[j]) * float64(d32[j])
+		}
+		dot := (s[0] + s[1]) + (s[2] + s[3])
+		for j, pv := range p32 {
+			d32[j] = float32(float64(pv) * (float64(d32[j]) - dot))
+		}
+		return
+	}
+	var dot float64
+	for j, pv := range p {
+		dot += float64(pv) * float64(d[j])
+	}
+	for j, pv := range p {
+		d[j] = F(float64(pv) * (float64(d[j]) - dot))
 	}
 }
 

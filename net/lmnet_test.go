@@ -326,3 +326,33 @@ func TestCrossEntropy32(t *testing.T) {
 		t.Errorf("empty batch: %v, %v", l, err)
 	}
 }
+
+// TestLMFloat32GradNorm checks the gradient norm a Float32 LMTrainer
+// reports and clips with — the float32 arena's and the float64 mixers'
+// gradients together — against the float64 trainer's on the first step
+// (the same batch, weights differing by float32 rounding), for the plain
+// residual (no float64 tensors at all) and mhc.
+func TestLMFloat32GradNorm(t *testing.T) {
+	c := lmTestCorpus(t)
+	for _, name := range []string{MixerResidual, MixerMHC} {
+		var norm [2]float64
+		for k, f32 := range []bool{false, true} {
+			m, err := NewLM(LMConfig{Mixer: name, Vocab: len(c.Vocab), Seq: 16, Width: 16, Depth: 2, Seed: 7, Float32: f32})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr, err := NewLMTrainer(m, c, LMTrainConfig{Steps: 2, Batch: 4, Seed: 7})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := tr.Step()
+			if err != nil {
+				t.Fatal(err)
+			}
+			norm[k] = s.GradNorm
+		}
+		if d := math.Abs(norm[1]-norm[0]) / norm[0]; !(d <= lmGrad32Tol) {
+			t.Errorf("%s: gradient norm %v (float32) vs %v: relative %.3g, want ≤ %g", name, norm[1], norm[0], d, lmGrad32Tol)
+		}
+	}
+}

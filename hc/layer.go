@@ -74,6 +74,7 @@ type Layer struct {
 	m       Mixer
 	n, c    int
 	tapeLen int
+	plain   bool // m is Residual: every coefficient is 1 (see runPlain)
 
 	maxChunks int
 	minTokens int // fewest tokens per range (MinChunkTokens, or 1 after SetChunks)
@@ -108,6 +109,7 @@ func NewLayer(m Mixer) *Layer {
 		shapePanic("mixer shape n=%d C=%d", n, c)
 	}
 	l := &Layer{m: m, n: n, c: c, tapeLen: m.TapeLen()}
+	_, l.plain = m.(residual)
 	l.SetChunks(DefaultChunks)
 	l.minTokens = MinChunkTokens
 	return l
@@ -415,6 +417,10 @@ func (l *Layer) run(op int) {
 // runChunk implements chunkRunner.
 func (l *Layer) runChunk(k int) {
 	lo, hi := k*l.tokens/l.chunks, (k+1)*l.tokens/l.chunks
+	if l.plain && l.op != opWrite {
+		l.runPlain(k, lo, hi)
+		return
+	}
 	switch l.op {
 	case opCoef:
 		l.errs[k] = l.coefChunk(k, lo, hi)
@@ -424,8 +430,12 @@ func (l *Layer) runChunk(k int) {
 		}
 
 	case opWrite:
-		for t := lo; t < hi; t++ {
-			l.writeToken(t)
+		if l.plain {
+			l.runPlain(k, lo, hi)
+		} else {
+			for t := lo; t < hi; t++ {
+				l.writeToken(t)
+			}
 		}
 		// An output may overflow although X and f are finite: one scan of
 		// the range, still in cache; only a failure looks token by token.
@@ -458,6 +468,43 @@ func (l *Layer) runChunk(k int) {
 			n, c, tl := l.n, l.c, l.tapeLen
 			cw.BackwardChunk(l.dx[lo*n*c:hi*n*c], l.x[lo*n*c:hi*n*c], l.tape[lo*tl:hi*tl],
 				l.dpre[lo*n:hi*n], l.dpost[lo*n:hi*n], l.dres[lo*n*n:hi*n*n], hi-lo)
+		}
+	}
+}
+
+// runPlain runs the current op on tokens [lo, hi) (chunk k) of a Residual
+// Layer (n = 1, h_pre = h_post = H_res = 1) without the general mixing: the
+// coefficients are set to 1, the branch input is the stream, the output
+// x + f, dx and df are dout, and PreBackward adds din to dx. The results
+// are those of the general path bit for bit (products by 1 are exact); the
+// gradients of the coefficients, which Residual discards, are not formed.
+func (l *Layer) runPlain(k, lo, hi int) {
+	c := l.c
+	switch l.op {
+	case opCoef:
+		for _, s := range [...][]float64{l.pre[lo:hi], l.post[lo:hi], l.res[lo:hi]} {
+			for i := range s {
+				s[i] = 1
+			}
+		}
+		l.errs[k] = nil
+	case opRead:
+		copy(l.dst[lo*c:hi*c], l.x[lo*c:hi*c])
+	case opWrite:
+		dst, x, f := l.dst[lo*c:hi*c], l.x[lo*c:hi*c], l.f[lo*c:hi*c]
+		for i := range dst {
+			dst[i] = x[i] + f[i]
+		}
+	case opWriteBack:
+		copy(l.dx[lo*c:hi*c], l.dout[lo*c:hi*c])
+		copy(l.df[lo*c:hi*c], l.dout[lo*c:hi*c])
+		for t := lo; t < hi; t++ {
+			l.outSS[t] = f64.SumSquares(l.dout[t*c : (t+1)*c])
+		}
+	case opReadBack:
+		dx, in := l.dx[lo*c:hi*c], l.in[lo*c:hi*c]
+		for i := range dx {
+			dx[i] += in[i]
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 
+	"github.com/hyperconn/hyperconn/internal/f32"
 	"github.com/hyperconn/hyperconn/internal/gemm"
 )
 
@@ -142,13 +143,7 @@ func (a *Attention[F]) Part(part int) {
 	// dS_ij = P_ij·(dP_ij − Σ_k P_ik·dP_ik), on and below the diagonal.
 	for i := range t {
 		pr, dr := p[i*t:i*t+i+1], ds[i*t:i*t+t]
-		var dot float64
-		for j, pv := range pr {
-			dot += float64(pv) * float64(dr[j])
-		}
-		for j, pv := range pr {
-			dr[j] = F(float64(pv) * (float64(dr[j]) - dot))
-		}
+		softmaxBackRow(pr, dr[:len(pr)])
 		clear(dr[i+1:])
 	}
 	// dQ = dS·K/√D, dK = dSᵀ·Q/√D.
@@ -158,7 +153,14 @@ func (a *Attention[F]) Part(part int) {
 
 // causalSoftmax replaces each row i of the t×t row-major s by the softmax
 // of its entries 0..i (max-shifted, sums in float64) and zeros the rest.
+// In float32 the exponentials are f32.ExpSum's (Exp's polynomial, relative
+// error below 1e-5, eight at a time with AVX2) and the row is scaled by
+// the float32 reciprocal of the sum; in float64 they are math.Exp's.
 func causalSoftmax[F Float](s []F, t int) {
+	if s32, ok := any(s).([]float32); ok {
+		causalSoftmax32(s32, t)
+		return
+	}
 	for i := range t {
 		row := s[i*t : i*t+i+1]
 		mx := math.Inf(-1)
@@ -174,6 +176,79 @@ func causalSoftmax[F Float](s []F, t int) {
 		inv := 1 / sum
 		for j, v := range row {
 			row[j] = F(float64(v) * inv)
+		}
+		clear(s[i*t+i+1 : (i+1)*t])
+	}
+}
+
+// softmaxBackRow overwrites d with p ⊙ (d − ⟨p, d⟩), the gradient of one
+// softmax row p given the gradient d of its outputs (same length). The dot
+// product is accumulated in float64; in float32 in four partial sums, so
+// that the additions do not wait on each other.
+func softmaxBackRow[F Float](p, d []F) {
+	if p32, ok := any(p).([]float32); ok {
+		d32 := any(d).([]float32)[:len(p32)]
+		var s [4]float64
+		j := 0
+		for ; j+4 <= len(p32); j += 4 {
+			s[0] += float64(p32[j]) * float64(d32[j])
+			s[1] += float64(p32[j+1]) * float64(d32[j+1])
+			s[2] += float64(p32[j+2]) * float64(d32[j+2])
+			s[3] += float64(p32[j+3]) * float64(d32[j+3])
+		}
+		for ; j < len(p32); j++ {
+			s[0] += float64(p32[j]) * float64(d32[j])
+		}
+		dot := (s[0] + s[1]) + (s[2] + s[3])
+		for j, pv := range p32 {
+			d32[j] = float32(float64(pv) * (float64(d32[j]) - dot))
+		}
+		return
+	}
+	var dot float64
+	for j, pv := range p {
+		dot += float64(pv) * float64(d[j])
+	}
+	for j, pv := range p {
+		d[j] = F(float64(pv) * (float64(d[j]) - dot))
+	}
+}
+
+// causalSoftmax32 is causalSoftmax in float32. A first pass over the rows
+// takes each row's maximum and sets its masked entries up to a multiple of
+// f32.Lanes to −∞, whose exponential is 0, so that ExpSum's vector loop
+// covers the whole row; the second pass exponentiates, scales and clears.
+// (Two passes, so that ExpSum's vector loads do not wait on the element
+// stores of the padding.)
+func causalSoftmax32(s []float32, t int) {
+	negInf := float32(math.Inf(-1))
+	var mxs [256]float32 // the rows' maxima, for t ≤ 256
+	var mxRow []float32
+	if t <= len(mxs) {
+		mxRow = mxs[:t]
+	} else {
+		mxRow = make([]float32, t)
+	}
+	for i := range t {
+		row := s[i*t : i*t+i+1]
+		mx := row[0]
+		for _, v := range row[1:] {
+			if v > mx { // (the builtin max is several times slower) a NaN
+				mx = v // is skipped here but makes its row NaN in ExpSum
+			}
+		}
+		mxRow[i] = mx
+		pad := s[i*t : i*t+min(t, (i+f32.Lanes)&^(f32.Lanes-1))]
+		for j := i + 1; j < len(pad); j++ {
+			pad[j] = negInf
+		}
+	}
+	for i := range t {
+		pad := s[i*t : i*t+min(t, (i+f32.Lanes)&^(f32.Lanes-1))]
+		inv := float32(1 / f32.ExpSum(pad, mxRow[i]))
+		row := s[i*t : i*t+i+1]
+		for j := range row {
+			row[j] *= inv
 		}
 		clear(s[i*t+i+1 : (i+1)*t])
 	}

@@ -89,9 +89,9 @@
 // composite forward and backward gains of the 2L sub-layers' residual
 // matrices, their prefix and suffix curves over depth, each sub-layer's DS
 // deviation and distance from the identity, and the utilisation of the
-// last streams. It shares its code with Model.Summarize. The LM so far
-// runs in float64 only; its float32 path and checkpoints are not written
-// yet.
+// last streams. It shares its code with Model.Summarize.
+// LMConfig.Float32 runs the LM's layers in float32 as Config.Float32 does
+// for Model (below); LM checkpoints are not written.
 //
 // # Checkpoints
 //
@@ -141,6 +141,18 @@
 // layers and ≤ 6e-8 for whole 3-block nets with every mixer.
 //
 // # float32
+//
+// The layers are written once for both precisions, generic over Float
+// (float32 | float64): Linear, RMSNorm, GELU with its fused bias passes,
+// the embeddings and attention. The public float64 Linear, RMSNorm and
+// GELU run the float64 instantiation; Config.Float32 and LMConfig.Float32
+// run the float32 one. Each dispatches on the element type only at its
+// kernels (gemm.Mul or Mul32; math.Erf and math.Exp or internal/f32's
+// polynomial erf and exp; f32's AVX2 passes) and keeps the order of
+// operations each precision had before the layers were shared, so Model's
+// results in either precision are bit-identical to those of the earlier
+// separate layers. (The LM's MLP adds its first bias inside the GELU pass
+// in both precisions.)
 //
 // Config.Float32 computes the embedding, every block's RMSNorm and MLP, the
 // final norm and the head in float32: weights, activations, gradients and

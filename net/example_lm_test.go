@@ -50,3 +50,36 @@ func ExampleLMTrainer() {
 	// completed 20 steps, 9971 parameters, 2 mixers
 	// loss fell: true ; validated after step 20
 }
+
+// The same model in float32: the layers run at float32 (weights,
+// activations, gradients and AdamW moments in one arena, listed by
+// Params32), the mixers and residual streams stay float64 (Params), and
+// training follows the float64 run closely.
+func ExampleLMConfig_float32() {
+	c, err := net.NewCorpus(net.OpticksName, net.Opticks(), 0.1)
+	if err != nil {
+		panic(err)
+	}
+	var final [2]float64
+	for k, f32 := range []bool{false, true} {
+		m, err := net.NewLM(net.LMConfig{Mixer: net.MixerMHC, Vocab: len(c.Vocab), Seq: 32, Width: 16, Depth: 1, Seed: 1, Float32: f32})
+		if err != nil {
+			panic(err)
+		}
+		tr, err := net.NewLMTrainer(m, c, net.LMTrainConfig{Steps: 20, Batch: 4, EvalTokens: 1024})
+		if err != nil {
+			panic(err)
+		}
+		if _, err := tr.Run(context.Background(), nil); err != nil {
+			panic(err)
+		}
+		final[k] = tr.Evals()[0].Loss
+		if f32 {
+			fmt.Println(len(m.Params32()), "float32 tensors,", len(m.Params()), "float64 tensors,", m.NumParams(), "parameters")
+		}
+	}
+	fmt.Printf("validation loss float64 %.3f, float32 %.3f\n", final[0], final[1])
+	// Output:
+	// 17 float32 tensors, 10 float64 tensors, 9971 parameters
+	// validation loss float64 3.700, float32 3.700
+}

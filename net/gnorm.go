@@ -18,6 +18,13 @@ type rmsNorm[F Float] struct {
 	c    int
 	eps  float64
 	gain *Tensor[F]
+
+	// keep makes forward keep each row's factor in inv for backward,
+	// which must then be given the input of the last forward (as the
+	// networks' own norms are); without it (the public RMSNorm's passes)
+	// backward computes the factors again.
+	keep bool
+	inv  []float64
 }
 
 // rmsNorm32 is the float32 instantiation that a Float32 Model's layers use.
@@ -26,7 +33,7 @@ type rmsNorm32 = rmsNorm[float32]
 // newRMSNormOf returns the generic layer for the freshly built float64
 // RMSNorm n (see newLinearOf).
 func newRMSNormOf[F Float](a *arena32, prefix string, n *RMSNorm) *rmsNorm[F] {
-	return &rmsNorm[F]{c: n.C, eps: n.Eps, gain: tensorOf[F](a, prefix+n.Gain.Name, &n.Gain)}
+	return &rmsNorm[F]{c: n.C, eps: n.Eps, gain: tensorOf[F](a, prefix+n.Gain.Name, &n.Gain), keep: true}
 }
 
 // newRMSNorm32 is newRMSNormOf at float32.
@@ -60,6 +67,14 @@ func (n *rmsNorm[F]) invRMS(x []F) (inv float64, huge bool) {
 	return inv, rms.Tiny(inv)
 }
 
+// huge is the second result of invRMS for the factor inv.
+func (n *rmsNorm[F]) huge(inv float64) bool {
+	if is32[F]() {
+		return inv < tiny32
+	}
+	return rms.Tiny(inv)
+}
+
 // forward writes the normalised rows of x into dst (both rows·C; dst may
 // be x).
 func (n *rmsNorm[F]) forward(dst, x []F, rows int) {
@@ -67,9 +82,18 @@ func (n *rmsNorm[F]) forward(dst, x []F, rows int) {
 		panic(ErrShape)
 	}
 	g := n.gain.Value
+	if n.keep {
+		if cap(n.inv) < rows {
+			n.inv = make([]float64, rows)
+		}
+		n.inv = n.inv[:rows]
+	}
 	for r := range rows {
 		xr, dr := x[r*n.c:(r+1)*n.c], dst[r*n.c:(r+1)*n.c]
 		inv, huge := n.invRMS(xr)
+		if n.keep {
+			n.inv[r] = inv
+		}
 		switch d := any(dr).(type) {
 		case []float32:
 			if !huge {
@@ -93,7 +117,8 @@ func (n *rmsNorm[F]) forward(dst, x []F, rows int) {
 
 // backward adds Σ_rows dy ⊙ x·ρ to the gain's gradient (ρ = 1/rms of the
 // row; a stale gradient is cleared first) and overwrites dx with
-// ρ·(g⊙dy − x·ρ²·(Σ_j g_j·dy_j·x_j)/C) (all rows·C; dx may be dy).
+// ρ·(g⊙dy − x·ρ²·(Σ_j g_j·dy_j·x_j)/C) (all rows·C; dx may be dy). With
+// keep, x must be the input of the last forward, whose factors it reads.
 func (n *rmsNorm[F]) backward(dx, dy, x []F, rows int) {
 	if rows < 0 || len(x) != rows*n.c || len(dy) != rows*n.c || len(dx) != rows*n.c {
 		panic(ErrShape)
@@ -102,7 +127,14 @@ func (n *rmsNorm[F]) backward(dx, dy, x []F, rows int) {
 	g, dg := n.gain.Value, n.gain.Grad
 	for r := range rows {
 		xr, dyr, dxr := x[r*n.c:(r+1)*n.c], dy[r*n.c:(r+1)*n.c], dx[r*n.c:(r+1)*n.c]
-		inv, huge := n.invRMS(xr)
+		var inv float64
+		var huge bool
+		if n.keep && len(n.inv) == rows {
+			inv = n.inv[r]
+			huge = n.huge(inv)
+		} else {
+			inv, huge = n.invRMS(xr)
+		}
 		if !huge {
 			rmsRowBackward(dxr, dyr, xr, g, dg, inv, n.c)
 			continue

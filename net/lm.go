@@ -145,9 +145,8 @@ type LM struct {
 // that cross between the streams and the float32 layers.
 type lmWork struct {
 	streams, dX, dX2 []float64
-	logits           []float64 // the logits of the last batch
+	logits           []float64 // a float64 LM's logits of the last batch
 	emb, in, f, red  []float64
-	dlogits          []float64
 	df, din, dem     []float64
 }
 
@@ -318,9 +317,9 @@ func (m *LM) grow(rows int) {
 		for _, s := range []*[]float64{&w.emb, &w.in, &w.f, &w.red, &w.df, &w.din, &w.dem} {
 			*s = grow(*s, k)
 		}
-		w.dlogits = grow(w.dlogits, rows*m.cfg.Vocab)
+	} else {
+		w.logits = grow(w.logits, rows*m.cfg.Vocab)
 	}
-	w.logits = grow(w.logits, rows*m.cfg.Vocab) // the float64 logits in either precision
 	if cap(m.labels) < rows {
 		m.labels = make([]int, rows)
 		m.tokens = make([]byte, rows)

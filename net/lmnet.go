@@ -2,8 +2,10 @@ package net
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/hyperconn/hyperconn/hc"
+	"github.com/hyperconn/hyperconn/internal/f32"
 )
 
 // lmBody is the LM's layers at one precision: *lmNet[float64] or
@@ -104,7 +106,7 @@ func (f *lmNet[F]) grow(m *LM, rows int) {
 	}
 	if l64, ok := any(&w.logits).(*[]float64); ok {
 		*l64 = m.w.logits // at float64 the head writes the LM's own logits
-	} else {
+	} else { // at float32 the LM's float64 logits are not kept
 		w.logits = growF(w.logits, rows*v)
 	}
 	w.dlogits = growF(w.dlogits, rows*v)
@@ -153,8 +155,49 @@ func (f *lmNet[F]) forward(m *LM, batch int) (float64, error) {
 	narrow(w.red, red)
 	f.final.forward(w.fin, w.red, rows)
 	f.head.forward(w.logits, w.fin, rows)
-	loss, _, err := SoftmaxCrossEntropy(wide(w.dlogits, mw.dlogits), as64(w.logits, mw.logits), m.labels, m.cfg.Vocab)
+	if l32, ok := any(w.logits).([]float32); ok {
+		return crossEntropy32(any(w.dlogits).([]float32), l32, m.labels, m.cfg.Vocab)
+	}
+	loss, _, err := SoftmaxCrossEntropy(any(w.dlogits).([]float64), any(w.logits).([]float64), m.labels, m.cfg.Vocab)
 	return loss, err
+}
+
+// crossEntropy32 is SoftmaxCrossEntropy's loss and gradient for float32
+// logits (the Float32 LM's head), without a float64 copy of them: each
+// row's max-shifted exponentials by f32.ExpSum (Exp's polynomial, relative
+// error below 1e-5), written into dlogits and scaled there, the log and
+// the loss in float64. The errors are SoftmaxCrossEntropy's; after one,
+// dlogits may be partly written.
+func crossEntropy32(dlogits, logits []float32, labels []int, classes int) (float64, error) {
+	for r, y := range labels {
+		if y < 0 || y >= classes {
+			return 0, fmt.Errorf("net: softmax cross-entropy: row %d has label %d, want [0, %d): %w", r, y, classes, ErrLabel)
+		}
+	}
+	if len(labels) == 0 {
+		return 0, nil
+	}
+	scale := 1 / float64(len(labels))
+	var loss float64
+	for r, y := range labels {
+		z, d := logits[r*classes:(r+1)*classes], dlogits[r*classes:(r+1)*classes]
+		mx := z[0]
+		for j, v := range z {
+			if v-v != 0 { // NaN or ±Inf
+				return 0, fmt.Errorf("net: softmax cross-entropy: logit %v at row %d, class %d: %w", v, r, j, ErrNonFinite)
+			}
+			mx = max(mx, v)
+		}
+		copy(d, z)
+		sum := f32.ExpSum(d, mx)
+		loss += math.Log(sum) - float64(z[y]-mx)
+		s := float32(scale / sum)
+		for j := range d {
+			d[j] *= s
+		}
+		d[y] -= float32(scale)
+	}
+	return loss * scale, nil
 }
 
 // backward is LM.Backward after the checks.
@@ -162,7 +205,6 @@ func (f *lmNet[F]) backward(m *LM) {
 	w, mw := &f.ws, &m.w
 	rows, n, c, hid := m.rows, m.n, m.c, m.hid
 	batch := rows / m.cfg.Seq
-	narrow(w.dlogits, wide(w.dlogits, mw.dlogits))
 	f.head.backward(w.dfin, w.dlogits, w.fin, rows)
 	f.final.backward(w.dred, w.dfin, w.red, rows)
 	hc.ReduceBackward(mw.dX, as64(w.dred, mw.red), rows, n, c)

@@ -1,6 +1,7 @@
 package net
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -276,6 +277,82 @@ func TestLMFloat32Params(t *testing.T) {
 		}
 		if j != len(order) {
 			t.Errorf("%s: Params32 not in the float64 LM's order: %q", name, order)
+		}
+	}
+}
+
+// TestCrossEntropy32 checks the Float32 LM's loss against
+// SoftmaxCrossEntropy on the same (float32) logits: loss and gradient
+// within layer32Tol, and the same errors for a bad label or logit.
+func TestCrossEntropy32(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(45, 46))
+	const rows, classes = 37, 29
+	logits := f32s(randNormal(rnd, rows*classes))
+	for i := range logits {
+		logits[i] *= 4
+	}
+	labels := make([]int, rows)
+	for i := range labels {
+		labels[i] = rnd.IntN(classes)
+	}
+	l64 := make([]float64, len(logits))
+	to64(l64, logits)
+	d64 := make([]float64, len(logits))
+	want, _, err := SoftmaxCrossEntropy(d64, l64, labels, classes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d32 := make([]float32, len(logits))
+	got, err := crossEntropy32(d32, logits, labels, classes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := math.Abs(got-want) / want; d > layer32Tol {
+		t.Errorf("loss %v, float64 %v: relative %.3g, want ≤ %g", got, want, d, layer32Tol)
+	}
+	if d := maxRelDiff(d32, d64); d > layer32Tol {
+		t.Errorf("gradient: relative difference %.3g, want ≤ %g", d, layer32Tol)
+	}
+	labels[3] = classes
+	if _, err := crossEntropy32(d32, logits, labels, classes); !errors.Is(err, ErrLabel) {
+		t.Errorf("label %d: %v, want ErrLabel", classes, err)
+	}
+	labels[3] = 0
+	logits[5*classes+2] = float32(math.Inf(1))
+	if _, err := crossEntropy32(d32, logits, labels, classes); !errors.Is(err, ErrNonFinite) {
+		t.Errorf("+Inf logit: %v, want ErrNonFinite", err)
+	}
+	if l, err := crossEntropy32(nil, nil, nil, classes); l != 0 || err != nil {
+		t.Errorf("empty batch: %v, %v", l, err)
+	}
+}
+
+// TestLMFloat32GradNorm checks the gradient norm a Float32 LMTrainer
+// reports and clips with — the float32 arena's and the float64 mixers'
+// gradients together — against the float64 trainer's on the first step
+// (the same batch, weights differing by float32 rounding), for the plain
+// residual (no float64 tensors at all) and mhc.
+func TestLMFloat32GradNorm(t *testing.T) {
+	c := lmTestCorpus(t)
+	for _, name := range []string{MixerResidual, MixerMHC} {
+		var norm [2]float64
+		for k, f32 := range []bool{false, true} {
+			m, err := NewLM(LMConfig{Mixer: name, Vocab: len(c.Vocab), Seq: 16, Width: 16, Depth: 2, Seed: 7, Float32: f32})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr, err := NewLMTrainer(m, c, LMTrainConfig{Steps: 2, Batch: 4, Seed: 7})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := tr.Step()
+			if err != nil {
+				t.Fatal(err)
+			}
+			norm[k] = s.GradNorm
+		}
+		if d := math.Abs(norm[1]-norm[0]) / norm[0]; !(d <= lmGrad32Tol) {
+			t.Errorf("%s: gradient norm %v (float32) vs %v: relative %.3g, want ≤ %g", name, norm[1], norm[0], d, lmGrad32Tol)
 		}
 	}
 }

@@ -31,8 +31,7 @@ var commands = []command{
 		"Amax, σ_min, ‖M−J‖₂, DS deviation), write results and plots", runDepth},
 	{"lm", "language-model experiments: train a character-level transformer on a\n" +
 		"text (default: Newton's Opticks, built in) with each mixer, depth, learning\n" +
-		"rate and seed; losses beside the text's entropies, composite gains, stream\n" +
-		"utilisation, write results and plots", runLM},
+		"rate and seed; loss, validation loss, gradient norms, entropy baselines, plots", runLM},
 	{"params", "the extra parameters each mixer adds to a sub-layer, at -n and -width", runParams},
 	{"version", "the program's version and the BLAS its matrix products run on", runVersion},
 }

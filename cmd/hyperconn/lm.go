@@ -258,7 +258,7 @@ func parseLMFlags(args []string, stdout, stderr io.Writer) (cfg lmConfig, corpus
 			cfg.Seq, cfg.Text, len(corpus.Train), cfg.Seq+1)
 	}
 	if first == nil {
-		note(checkLMMemory(&cfg))
+		note(checkLMMemory(&cfg, len(corpus.Vocab)))
 	}
 	if first != nil {
 		return cfg, nil, usageError(fs, lmSynopsis, stderr, first), true

@@ -367,3 +367,22 @@ func TestLMFloat32(t *testing.T) {
 		}
 	}
 }
+
+// TestLMHelp: "lm -h" prints the usage with every flag on stdout and exits
+// 0; the command list names lm.
+func TestLMHelp(t *testing.T) {
+	status, stdout, stderr := runCLI("lm", "-h")
+	if status != exitOK || stderr != "" || !strings.HasPrefix(stdout, "usage: hyperconn lm") {
+		t.Fatalf("lm -h: status %d, stderr %q, stdout:\n%s", status, stderr, stdout)
+	}
+	for _, want := range []string{"-mixers", "-depths", "-lrs", "-seeds", "-n", "-width", "-heads", "-seq", "-batch",
+		"-steps", "-warmup", "-eval-every", "-eval-tokens", "-diag-every", "-text", "-valid", "-float32", "-jobs",
+		"-out", "-json", "-resume", "mhc-exact"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("lm -h does not mention %s", want)
+		}
+	}
+	if _, stdout, _ := runCLI("-h"); !strings.Contains(stdout, "  lm ") {
+		t.Errorf("hyperconn -h does not list the lm command:\n%s", stdout)
+	}
+}

@@ -107,6 +107,12 @@ func writeLMPlots(dir string, cfg *lmConfig, base lmBaselines, runs []*lmRun) er
 				return err
 			}
 			p.Y.Tick.Marker = halfNatTicks{}
+			// The curves fall from ln V at the left to their minimum at
+			// the right, so the legend in the top right corner covers no
+			// data: the axis spans the data and the baselines only,
+			// without the headroom Lines leaves for a legend.
+			lo, hi := lossRange(l.Series, base)
+			p.Y.Min, p.Y.Max = lo-0.02*(hi-lo), hi+0.02*(hi-lo)
 		}
 		panels = append(panels, p)
 	}
@@ -134,6 +140,20 @@ func writeLMPlots(dir string, cfg *lmConfig, base lmBaselines, runs []*lmRun) er
 		return nil
 	}
 	return writeLMDiagPlots(dir, facets, seed)
+}
+
+// lossRange returns the smallest and largest value of the series' points
+// (and underlying points) and of the baselines' entropies.
+func lossRange(series []plotting.Series, base lmBaselines) (lo, hi float64) {
+	lo, hi = min(base.UnigramNats, base.BigramNats), max(base.UnigramNats, base.BigramNats)
+	for _, s := range series {
+		for _, ys := range [][]float64{s.Y, s.UnderY} {
+			for _, y := range ys {
+				lo, hi = min(lo, y), max(hi, y)
+			}
+		}
+	}
+	return lo, hi
 }
 
 // addValidation draws each run's validation losses on p as filled dots of

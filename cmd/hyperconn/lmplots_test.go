@@ -3,6 +3,8 @@ package main
 import (
 	"slices"
 	"testing"
+
+	"github.com/hyperconn/hyperconn/internal/plotting"
 )
 
 func TestHalfNatTicks(t *testing.T) {
@@ -64,5 +66,18 @@ func TestLMLossSeriesDiverged(t *testing.T) {
 	if s.Name != "hc (diverged at step 4)" || !slices.Equal(s.Crosses, []int{2}) ||
 		!slices.Equal(s.UnderY, []float64{4, 3, 2}) || !slices.Equal(s.Y, []float64{4, 3.5, 3}) {
 		t.Errorf("series %+v", s)
+	}
+}
+
+func TestLossRange(t *testing.T) {
+	series := []plotting.Series{{Y: []float64{3, 2.5}, UnderY: []float64{4.6, 1.9}}, {Y: []float64{2.8}}}
+	lo, hi := lossRange(series, lmBaselines{UnigramNats: 3.1, BigramNats: 2.35})
+	if lo != 1.9 || hi != 4.6 {
+		t.Errorf("lossRange = %v, %v; want 1.9, 4.6 (the raw batch losses)", lo, hi)
+	}
+	// The baselines widen the range when the losses stay between them.
+	lo, hi = lossRange([]plotting.Series{{Y: []float64{2.5, 2.9}}}, lmBaselines{UnigramNats: 3.1, BigramNats: 2.35})
+	if lo != 2.35 || hi != 3.1 {
+		t.Errorf("lossRange = %v, %v; want the baselines 2.35, 3.1", lo, hi)
 	}
 }

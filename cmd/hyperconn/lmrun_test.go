@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -15,7 +18,9 @@ import (
 
 func TestLMResume(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
-	args := smallLM(dir, "--mixers", "hc,mhc")
+	// No training-time summaries: the test is about keys, and the
+	// diagnostic plots would double its time.
+	args := smallLM(dir, "--mixers", "hc,mhc", "--diag-every", "0")
 	first := runLMInEnv(t, args, nil)
 	if first.status != exitOK || first.runs != 2 || first.steps != 12 {
 		t.Fatalf("first sweep: status %d, %d runs, %d steps; want 0, 2, 12\n%s", first.status, first.runs, first.steps, first.stderr)
@@ -72,16 +77,22 @@ func TestLMResume(t *testing.T) {
 	if err := os.WriteFile(text, edited, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, flag := range [][]string{{"--batch", "3"}, {"--seq", "12"}, {"--n", "2"}, {"--width", "6"},
+	orig := filepath.Join(tmp, "orig")
+	if err := os.CopyFS(orig, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	for k, flag := range [][]string{{"--batch", "3"}, {"--seq", "12"}, {"--n", "2"}, {"--width", "6"},
 		{"--heads", "4"}, {"--steps", "5"}, {"--warmup", "2"}, {"--eval-every", "2"}, {"--eval-tokens", "48"},
 		{"--valid", "0.2"}, {"--text", text}, {"--float32=false"}, {"--diag-every", "3"}} {
-		changed := runLMInEnv(t, append(slices.Clone(args), append([]string{"--resume"}, flag...)...), nil)
+		// Each in its own copy of the finished sweep.
+		dir := filepath.Join(tmp, strconv.Itoa(k))
+		if err := os.CopyFS(dir, os.DirFS(orig)); err != nil {
+			t.Fatal(err)
+		}
+		flags := append(smallLM(dir, "--mixers", "hc,mhc", "--diag-every", "0", "--resume"), flag...)
+		changed := runLMInEnv(t, flags, nil)
 		if changed.status != exitOK || changed.runs != 2 {
 			t.Errorf("-resume %v: status %d, %d runs; want 0 and both experiments rerun\n%s", flag, changed.status, changed.runs, changed.stderr)
-		}
-		// Restore the original results for the next flag.
-		if r := runLMInEnv(t, args, nil); r.status != exitOK {
-			t.Fatal(r.stderr)
 		}
 	}
 }
@@ -226,6 +237,52 @@ func TestLMStaleTemps(t *testing.T) {
 		if _, err := os.Stat(p); !os.IsNotExist(err) {
 			t.Errorf("%s remains (%v)", p, err)
 		}
+	}
+	checkNoTemp(t, dir)
+}
+
+// TestLMDiskFull: a run file that cannot be saved (ENOSPC) is the
+// failure the command reports (exit 1), never a completed experiment, and
+// the results list only the runs saved before it, as their run files hold
+// them.
+func TestLMDiskFull(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	defer func() { writeFault = nil }()
+	full := false
+	writeFault = func(path string) error {
+		if strings.HasSuffix(path, "lm_mhc_L1_lr0.01_s1.json") {
+			full = true // from now on the disk is full
+		}
+		if full {
+			return syscall.ENOSPC
+		}
+		return nil
+	}
+	r := runLMInEnv(t, smallLM(dir, "--mixers", "hc,mhc,shc", "--jobs", "1"), nil)
+	if r.status != exitFailure || r.runs != 1 {
+		t.Fatalf("status %d after %d saved runs, want %d after 1", r.status, r.runs, exitFailure)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	last := lines[len(lines)-1]
+	if strings.Contains(r.stderr, "mhc L=1 lr=0.01 seed=1 completed") || !strings.Contains(last, "mhc L=1 lr=0.01 seed=1: saving its run") ||
+		!strings.Contains(last, "no space left on device") {
+		t.Errorf("the last line is not the first failure (saving mhc's run file):\n%s", r.stderr)
+	}
+	writeFault = nil
+	doc := readResults(t, dir)
+	if doc.Complete || len(doc.Records) != 1 || doc.Records[0]["mixer"] != "hc" {
+		t.Fatalf("results: complete %v with %d records; want false with hc's only", doc.Complete, len(doc.Records))
+	}
+	run, err := readLMRunFile(dir, "lm_hc_L1_lr0.01_s1.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b1, _ := json.Marshal(run.Record)
+	var rec lmRecord
+	b0, _ := json.Marshal(doc.Records[0])
+	json.Unmarshal(b0, &rec)
+	if b2, _ := json.Marshal(rec); !bytes.Equal(b1, b2) {
+		t.Errorf("results.json's record differs from its run file's:\n%s\n%s", b2, b1)
 	}
 	checkNoTemp(t, dir)
 }

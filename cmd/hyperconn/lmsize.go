@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 
+	"github.com/hyperconn/hyperconn/hc"
+
 	"github.com/hyperconn/hyperconn/net"
 )
 
@@ -34,10 +36,39 @@ func lmFootprint(mixer string, n, width, heads, seq, batch, depth int) (float64,
 	return b + pos + attn, nil
 }
 
-// checkLMMemory returns a usage error if a model of the sweep cannot be
-// built or if the -jobs experiments that run at once could need more than
-// maxDepthMemory (the bound of "hyperconn depth"), naming the size.
-func checkLMMemory(cfg *lmConfig) error {
+// lmParams returns the number of parameter values of the LM that
+// net.NewLM builds with these settings (LM.NumParams): the embeddings, per
+// block the two sub-layers' mixers and norm gains, the attention's Linears
+// C → 3C and C → C and the MLP's C → hC → C, the final norm and the head.
+// The mixer's count is net.NumParams's (each mixer package's own count
+// function): the difference between a one-block MLP with the mixer and
+// one without. Errors are those of net.NumParams for the mixer (an unknown
+// mixer, an n it refuses, a mixer too large to build).
+func lmParams(mixer string, n, width, seq, depth, vocab int) (float64, error) {
+	mlp := func(m string, n int) (int, error) {
+		// Hidden 1 keeps the stand-in MLP small: only its mixer matters.
+		return net.NumParams(net.Config{Mixer: m, N: n, Width: width, Depth: 1, Hidden: 1, Inputs: 1, Classes: 2})
+	}
+	with, err := mlp(mixer, n)
+	if err != nil {
+		return 0, err
+	}
+	without, err := mlp(net.MixerResidual, 1)
+	if err != nil {
+		return 0, err
+	}
+	mix, c, h := float64(with-without), float64(width), float64(lmHidden)*float64(width)
+	linear := func(in, out float64) float64 { return in*out + out }
+	block := 2*(mix+c) + linear(c, 3*c) + linear(c, c) + linear(c, h) + linear(h, c)
+	return float64(vocab)*c + float64(seq)*c + float64(depth)*block + c + linear(c, float64(vocab)), nil
+}
+
+// checkLMMemory returns a usage error if a model of the sweep on a text of
+// vocab distinct bytes holds more than net.MaxParams parameter values or
+// cannot be built, or if the -jobs experiments that run at once could need
+// more than maxDepthMemory (the bound of "hyperconn depth"), naming the
+// size.
+func checkLMMemory(cfg *lmConfig, vocab int) error {
 	var need []float64
 	for _, m := range cfg.Mixers {
 		n := cfg.N
@@ -45,9 +76,18 @@ func checkLMMemory(cfg *lmConfig) error {
 			n = 1
 		}
 		for _, d := range cfg.Depths {
+			where := fmt.Sprintf("%s at depth %d, width %d, n = %d", m, d, cfg.Width, n)
+			k, err := lmParams(m, n, cfg.Width, cfg.Seq, d, vocab)
+			if err != nil {
+				return fmt.Errorf("%s: %w", where, err)
+			}
+			if k > net.MaxParams {
+				return fmt.Errorf("%s: %.4g parameter values would need %s with their gradients and AdamW moments, above the bound of %d values",
+					where, k, hc.FormatBytes(32*k), net.MaxParams)
+			}
 			b, err := lmFootprint(m, n, cfg.Width, cfg.Heads, cfg.Seq, cfg.Batch, d)
 			if err != nil {
-				return fmt.Errorf("%s at depth %d, width %d, n = %d: %w", m, d, cfg.Width, n, err)
+				return fmt.Errorf("%s: %w", where, err)
 			}
 			for range len(cfg.LRs) * len(cfg.Seeds) {
 				need = append(need, b)

@@ -74,3 +74,27 @@ func TestLMFootprintCovers(t *testing.T) {
 		}
 	}
 }
+
+// TestLMParams: lmParams is LM.NumParams, for every mixer, in float64 and
+// float32.
+func TestLMParams(t *testing.T) {
+	for _, mixer := range net.MixerNames() {
+		for _, f32 := range []bool{false, true} {
+			n := 4
+			if mixer == net.MixerResidual {
+				n = 1
+			}
+			m, err := net.NewLM(net.LMConfig{Mixer: mixer, N: n, Vocab: 37, Seq: 12, Width: 8, Heads: 2, Depth: 3, Float32: f32})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := lmParams(mixer, n, 8, 12, 3, 37)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != float64(m.NumParams()) {
+				t.Errorf("%s float32 %v: lmParams %v, NumParams %d", mixer, f32, got, m.NumParams())
+			}
+		}
+	}
+}

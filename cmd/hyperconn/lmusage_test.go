@@ -69,6 +69,7 @@ func TestLMUsageErrors(t *testing.T) {
 		{"zero jobs", []string{"--jobs", "0"}, "hyperconn lm: -jobs 0: want at least 1"},
 		{"steps not a number", []string{"--steps", "x"}, `hyperconn lm: invalid value "x" for flag -steps`},
 		{"too large", []string{"--mixers", "mhc", "--n", "64", "--width", "4096"}, "hyperconn lm: mhc at depth 4, width 4096, n = 64: net: "},
+		{"too many parameters", []string{"--mixers", "residual", "--width", "4096", "--depths", "64"}, "hyperconn lm: residual at depth 64, width 4096, n = 1: 1.289e+10 parameter values would need 412 GB"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out")
@@ -114,7 +115,7 @@ func TestLMSizeFlags(t *testing.T) {
 		if tc.want == "" {
 			if done {
 				t.Errorf("%v: refused", tc.args)
-			} else if err := checkLMMemory(&cfg); err != nil {
+			} else if err := checkLMMemory(&cfg, 93); err != nil {
 				t.Errorf("%v: %v", tc.args, err)
 			}
 			continue

@@ -12,8 +12,26 @@ import (
 )
 
 // lmCost is the relative cost of an experiment, to start the longest
-// first (which balances the workers).
-func lmCost(k lmKey) int { return k.Depth * k.Steps }
+// first (which balances the workers): depth × steps × the mixer's step
+// cost relative to the plain residual's. Only the order of the runs
+// depends on it, never a result.
+func lmCost(k lmKey) int {
+	w, ok := lmMixerCost[k.Mixer]
+	if !ok {
+		w = 200
+	}
+	return k.Depth * k.Steps * w
+}
+
+// lmMixerCost is each mixer's float32 training step in percent of the
+// plain residual's at the default size (net's BenchmarkLMStep, C = 64,
+// n = 4, one thread, Intel Xeon VM, rounded): mhc-v4 first, the residual
+// last.
+var lmMixerCost = map[string]int{
+	net.MixerResidual: 100, net.MixerHC: 160, net.MixerHCStatic: 130, net.MixerMHC: 255, net.MixerMHCExact: 200,
+	net.MixerMHCLite: 205, net.MixerSHC: 260, net.MixerIDHC: 160, net.MixerKromHC: 180, net.MixerOrthoHC: 185,
+	net.MixerMHCV4: 405,
+}
 
 // lmSweep runs the experiments jobs[i] for i in pending on cfg.Jobs
 // workers, the longest first, saves each finished run under cfg.out and

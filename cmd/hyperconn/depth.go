@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"sync"
@@ -278,108 +277,17 @@ func runDepthEnv(args []string, stdout, stderr io.Writer, env depthEnv) int {
 		return usageError(cfg.fs, depthSynopsis, stderr, err)
 	}
 
-	jobs := depthJobs(&cfg, train.N, test.N)
-	if cfg.shard.k > 0 {
-		picked := cfg.shard.pick(len(jobs))
-		fmt.Fprintf(stderr, "hyperconn depth: %s\n", cfg.shard.describe(len(picked), len(jobs)))
-		var mine []depthJob
-		for _, j := range picked {
-			mine = append(mine, jobs[j])
-		}
-		jobs = mine
-	}
-	if err := os.MkdirAll(filepath.Join(cfg.out, runsDir), 0o755); err != nil {
-		return fail(err)
-	}
-	runs := make([]*depthRun, len(jobs))
-	var pending []int
-	resumed := 0
-	for i, j := range jobs {
-		if cfg.resume {
-			r, ok, reason := loadRun(cfg.out, j.key)
-			if ok {
-				runs[i] = r
-				resumed++
-				continue
-			}
-			if reason != "" {
-				fmt.Fprintf(stderr, "hyperconn depth: -resume: not reusing %s\n", reason)
-			}
-		}
-		pending = append(pending, i)
-	}
-	if cfg.resume {
-		fmt.Fprintf(stderr, "hyperconn depth: -resume: %d of %d experiments already done in %s\n",
-			resumed, len(jobs), cfg.out)
-	}
-
-	// results.json and .csv must never list a record whose run file says
-	// otherwise: before any run file is replaced they list the reused runs
-	// only, with complete: false, and after each saved run the runs saved
-	// so far (see depthfiles.go).
-	var mu sync.Mutex
-	publish := func(complete bool) (*depthDoc, error) {
-		var finished []*depthRun
-		for _, r := range runs {
-			if r != nil {
-				finished = append(finished, r)
-			}
-		}
-		doc := depthDocument(&cfg, finished, complete)
-		return doc, writeDepthResults(cfg.out, doc)
-	}
-	if _, err := publish(false); err != nil {
-		return fail(err)
-	}
-	saved := func(i int, r *depthRun) error {
-		mu.Lock()
-		defer mu.Unlock()
-		runs[i] = r
-		_, err := publish(false)
-		return err
-	}
-	sweepErr := sweep(env, &cfg, train, test, jobs, pending, saved, stderr)
-	var finished []*depthRun
-	for _, r := range runs {
-		if r != nil {
-			finished = append(finished, r)
-		}
-	}
-	complete := len(finished) == len(jobs)
-	if sweepErr != nil {
-		// The first failure first; the results of the runs saved before it
-		// stay listed with complete: false.
-		return fail(sweepErr)
-	}
-	// A shard's records are a part of the sweep: merge draws the plots.
-	if complete && !cfg.shard.part() {
-		if err := writeDepthPlots(cfg.out, &cfg, finished); err != nil {
-			return fail(err)
-		}
-	}
-	doc, err := publish(complete)
-	if err != nil {
-		return fail(err)
-	}
-	if cfg.asJSON {
-		b, err := marshalIndent(doc)
-		if err == nil {
-			_, err = stdout.Write(b)
-		}
-		if err != nil {
-			return fail(err)
-		}
-	} else if err := writeDepthTable(stdout, doc); err != nil {
-		return fail(err)
-	}
-	if !complete {
-		fmt.Fprintf(stderr, "hyperconn depth: interrupted: %d of %d experiments finished and saved in %s; "+
-			"run it again with -resume to continue\n", len(finished), len(jobs), cfg.out)
-		return exitFailure
-	}
-	if cfg.shard.part() {
-		fmt.Fprintf(stderr, "hyperconn depth: shard %s finished: %d experiments saved in %s; "+
-			"combine the %d shards' directories with hyperconn merge -out DIR SHARD_DIR...\n", cfg.shard, len(finished), cfg.out, cfg.shard.k)
-	}
-	return exitOK
+	return runSweep(sweepCommand[depthJob, depthRun, depthDoc]{
+		name: "depth", out: cfg.out, shard: cfg.shard, resume: cfg.resume, asJSON: cfg.asJSON,
+		load: func(j depthJob) (*depthRun, bool, string) { return loadRun(cfg.out, j.key) },
+		publish: func(finished []*depthRun, complete bool) (*depthDoc, error) {
+			doc := depthDocument(&cfg, finished, complete)
+			return doc, writeDepthResults(cfg.out, doc)
+		},
+		sweep: func(jobs []depthJob, pending []int, saved func(int, *depthRun) error) error {
+			return sweep(env, &cfg, train, test, jobs, pending, saved, stderr)
+		},
+		plots: func(finished []*depthRun) error { return writeDepthPlots(cfg.out, &cfg, finished) },
+		table: writeDepthTable,
+	}, depthJobs(&cfg, train.N, test.N), stdout, stderr)
 }

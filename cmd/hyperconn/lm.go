@@ -10,12 +10,10 @@ import (
 	"math"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -306,114 +304,23 @@ func runLMEnv(args []string, stdout, stderr io.Writer, env lmEnv) int {
 	if done {
 		return status
 	}
-	fail := func(err error) int {
-		fmt.Fprintf(stderr, "hyperconn lm: %v\n", err)
-		return exitFailure
-	}
 	// First of all, before anything is written: a killed run's leftovers.
 	if k := removeStaleTemps(cfg.out, env.start); k > 0 {
 		fmt.Fprintf(stderr, "hyperconn lm: removed %d temporary files left by an interrupted run\n", k)
 	}
-	jobs := lmJobs(&cfg, len(corpus.Vocab))
-	if cfg.shard.k > 0 {
-		picked := cfg.shard.pick(len(jobs))
-		fmt.Fprintf(stderr, "hyperconn lm: %s\n", cfg.shard.describe(len(picked), len(jobs)))
-		var mine []lmKey
-		for _, j := range picked {
-			mine = append(mine, jobs[j])
-		}
-		jobs = mine
-	}
-	if err := os.MkdirAll(filepath.Join(cfg.out, runsDir), 0o755); err != nil {
-		return fail(err)
-	}
-	runs := make([]*lmRun, len(jobs))
-	var pending []int
-	resumed := 0
-	for i, j := range jobs {
-		if cfg.resume {
-			r, ok, reason := loadLMRun(cfg.out, j)
-			if ok {
-				runs[i] = r
-				resumed++
-				continue
-			}
-			if reason != "" {
-				fmt.Fprintf(stderr, "hyperconn lm: -resume: not reusing %s\n", reason)
-			}
-		}
-		pending = append(pending, i)
-	}
-	if cfg.resume {
-		fmt.Fprintf(stderr, "hyperconn lm: -resume: %d of %d experiments already done in %s\n", resumed, len(jobs), cfg.out)
-	}
-
-	// results.json and .csv never list a record whose run file says
-	// otherwise: before any run file is replaced they list the reused runs
-	// only, with complete: false, and after each saved run the runs saved
-	// so far (see depthfiles.go).
 	h1, h2 := corpus.Entropy()
 	base := newLMBaselines(corpus, h1, h2)
-	var mu sync.Mutex
-	finished := func() []*lmRun {
-		var out []*lmRun
-		for _, r := range runs {
-			if r != nil {
-				out = append(out, r)
-			}
-		}
-		return out
-	}
-	publish := func(complete bool) (*lmDoc, error) {
-		doc := lmDocument(&cfg, base, finished(), complete)
-		return doc, writeResultFiles(cfg.out, doc, lmColumns, doc.Records)
-	}
-	if _, err := publish(false); err != nil {
-		return fail(err)
-	}
-	saved := func(i int, r *lmRun) error {
-		mu.Lock()
-		defer mu.Unlock()
-		runs[i] = r
-		_, err := publish(false)
-		return err
-	}
-	if err := lmSweep(env, &cfg, corpus, jobs, pending, saved, stderr); err != nil {
-		// The first failure; the runs saved before it stay listed with
-		// complete: false.
-		return fail(err)
-	}
-	done2 := finished()
-	complete := len(done2) == len(jobs)
-	// A shard's records are a part of the sweep: merge draws the plots.
-	if complete && !cfg.shard.part() {
-		if err := writeLMPlots(cfg.out, &cfg, base, done2); err != nil {
-			return fail(err)
-		}
-	}
-	doc, err := publish(complete)
-	if err != nil {
-		return fail(err)
-	}
-	if cfg.asJSON {
-		b, err := marshalIndent(doc)
-		if err == nil {
-			_, err = stdout.Write(b)
-		}
-		if err != nil {
-			return fail(err)
-		}
-	} else if err := writeLMTable(stdout, doc); err != nil {
-		return fail(err)
-	}
-	if !complete {
-		fmt.Fprintf(stderr, "hyperconn lm: interrupted: %d of %d experiments finished and saved in %s; "+
-			"run it again with -resume to continue\n", len(done2), len(jobs), cfg.out)
-		return exitFailure
-	}
-	if cfg.shard.part() {
-		fmt.Fprintf(stderr, "hyperconn lm: shard %s finished: %d experiments saved in %s; "+
-			"combine the %d shards' directories with hyperconn merge -out DIR SHARD_DIR...\n", cfg.shard, len(done2), cfg.out, cfg.shard.k)
-	}
-	return exitOK
+	return runSweep(sweepCommand[lmKey, lmRun, lmDoc]{
+		name: "lm", out: cfg.out, shard: cfg.shard, resume: cfg.resume, asJSON: cfg.asJSON,
+		load: func(k lmKey) (*lmRun, bool, string) { return loadLMRun(cfg.out, k) },
+		publish: func(finished []*lmRun, complete bool) (*lmDoc, error) {
+			doc := lmDocument(&cfg, base, finished, complete)
+			return doc, writeResultFiles(cfg.out, doc, lmColumns, doc.Records)
+		},
+		sweep: func(jobs []lmKey, pending []int, saved func(int, *lmRun) error) error {
+			return lmSweep(env, &cfg, corpus, jobs, pending, saved, stderr)
+		},
+		plots: func(finished []*lmRun) error { return writeLMPlots(cfg.out, &cfg, base, finished) },
+		table: writeLMTable,
+	}, lmJobs(&cfg, len(corpus.Vocab)), stdout, stderr)
 }

@@ -204,10 +204,8 @@ func SoftmaxCrossEntropy(dlogits, logits []float64, labels []int, classes int) (
 	if classes < 1 || len(logits) != rows*classes || (dlogits != nil && len(dlogits) != len(logits)) {
 		panic(ErrShape)
 	}
-	for r, y := range labels {
-		if y < 0 || y >= classes {
-			return 0, 0, fmt.Errorf("net: softmax cross-entropy: row %d has label %d, want [0, %d): %w", r, y, classes, ErrLabel)
-		}
+	if err := checkLabels(labels, classes); err != nil {
+		return 0, 0, err
 	}
 	for i, v := range logits {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -244,4 +242,16 @@ func SoftmaxCrossEntropy(dlogits, logits []float64, labels []int, classes int) (
 		}
 	}
 	return loss * scale, correct, nil
+}
+
+// checkLabels returns an error wrapping ErrLabel for the first label
+// outside [0, classes): the check of SoftmaxCrossEntropy and of the
+// float32 LM's loss.
+func checkLabels(labels []int, classes int) error {
+	for r, y := range labels {
+		if y < 0 || y >= classes {
+			return fmt.Errorf("net: softmax cross-entropy: row %d has label %d, want [0, %d): %w", r, y, classes, ErrLabel)
+		}
+	}
+	return nil
 }

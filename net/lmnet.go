@@ -169,10 +169,8 @@ func (f *lmNet[F]) forward(m *LM, batch int) (float64, error) {
 // the loss in float64. The errors are SoftmaxCrossEntropy's; after one,
 // dlogits may be partly written.
 func crossEntropy32(dlogits, logits []float32, labels []int, classes int) (float64, error) {
-	for r, y := range labels {
-		if y < 0 || y >= classes {
-			return 0, fmt.Errorf("net: softmax cross-entropy: row %d has label %d, want [0, %d): %w", r, y, classes, ErrLabel)
-		}
+	if err := checkLabels(labels, classes); err != nil {
+		return 0, err
 	}
 	if len(labels) == 0 {
 		return 0, nil

@@ -278,10 +278,7 @@ func runExperiment(ctx context.Context, key depthKey, train, test *net.Dataset, 
 
 	r := &depthRun{Key: key}
 	rec := &r.Record
-	dtype := "float64"
-	if key.Float32 {
-		dtype = "float32"
-	}
+	dtype := dtypeName(key.Float32)
 	*rec = depthRecord{Mixer: key.Mixer, Depth: key.Depth, N: key.N, DType: dtype, Params: model.NumParams(),
 		Outcome: res.Outcome.String(), Diverged: res.Outcome == net.Diverged, Reason: res.Reason,
 		StepsRun: res.Steps, FinalTrainLoss: nan, TestLoss: nan, TestAccuracy: nan,

@@ -304,10 +304,7 @@ func runLMExperiment(ctx context.Context, key lmKey, corpus *net.Corpus, h2 floa
 
 	r := &lmRun{Key: key, log: tr.Log()}
 	rec := &r.Record
-	dtype := "float64"
-	if key.Float32 {
-		dtype = "float32"
-	}
+	dtype := dtypeName(key.Float32)
 	*rec = lmRecord{Mixer: key.Mixer, Depth: key.Depth, N: key.N, LR: key.LR, Seed: key.Seed, DType: dtype,
 		Params: model.NumParams(), Outcome: res.Outcome.String(), Diverged: res.Outcome == net.Diverged,
 		Reason: res.Reason, StepsRun: res.Steps, FinalTrainLoss: nan, FinalValidLoss: nan, FinalValidBits: nan,

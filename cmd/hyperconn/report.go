@@ -55,6 +55,15 @@ const (
 
 var dtypeNames = []string{dtype32, dtype64}
 
+// dtypeName returns dtype32 for a float32 run and dtype64 otherwise, the
+// dtype field of the depth and lm records.
+func dtypeName(f32 bool) string {
+	if f32 {
+		return dtype32
+	}
+	return dtype64
+}
+
 // timingBudget is the wall time of one timed round (see timeLoop).
 const timingBudget = time.Millisecond
 

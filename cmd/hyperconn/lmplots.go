@@ -7,6 +7,7 @@ import (
 	"math"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -81,6 +82,7 @@ func lmRunName(r *lmRun) string {
 //	             backward Amax of the suffixes Π_b(l) = H̄_2L···H̄_l vs the
 //	             sub-layer l, at the last summary, and their distance to 1
 //	lm-identity  mean identity distance ‖H̄_l − I‖_F/√(n−1) vs step, log scale
+//	             (exact zeros are not drawn; the title names a run that is all 0)
 //	lm-streams   effective number of streams and the dominant direction's share
 //	             of the last streams' variance vs step
 //	lm-heatmap   identity distance of each sub-layer (rows) over the steps
@@ -231,7 +233,11 @@ type lmDiagRow struct {
 	// whose value is fixed (identity distance 0, one stream); their
 	// series stay, empty, to keep the colours of the other plots.
 	multi bool
-	get   func(d *lmDiag) num
+	// zeroNamed leaves out exact zeros (a log axis would draw them at its
+	// floor, stretching it over decades no value occupies) and names a run
+	// whose values are all zero in the panel's title instead.
+	zeroNamed bool
+	get       func(d *lmDiag) num
 }
 
 // writeLMDiagPlots writes lm-gain, lm-amax, lm-identity, lm-streams and
@@ -242,16 +248,16 @@ func writeLMDiagPlots(dir string, facets []lmFacet, seed int) error {
 		rows []lmDiagRow
 	}{
 		{"lm-gain", []lmDiagRow{
-			{"forward Amax of H̄_2L···H̄_1 (max |row sum|)", "forward Amax", true, false, func(d *lmDiag) num { return d.ForwardAmax }},
-			{"backward Amax of H̄_2L···H̄_1 (max |column sum|)", "backward Amax", true, false, func(d *lmDiag) num { return d.BackwardAmax }},
-			{"worst DS deviation of a token's H_res (0 at 1e-17)", "max |row or column sum − 1|", true, false, func(d *lmDiag) num { return d.MaxDSDeviation }},
+			{"forward Amax of H̄_2L···H̄_1 (max |row sum|)", "forward Amax", true, false, false, func(d *lmDiag) num { return d.ForwardAmax }},
+			{"backward Amax of H̄_2L···H̄_1 (max |column sum|)", "backward Amax", true, false, false, func(d *lmDiag) num { return d.BackwardAmax }},
+			{"worst DS deviation of a token's H_res (0 at 1e-17)", "max |row or column sum − 1|", true, false, false, func(d *lmDiag) num { return d.MaxDSDeviation }},
 		}},
 		{"lm-identity", []lmDiagRow{
-			{"mean over l of ‖H̄_l − I‖_F/√(n−1)", "identity distance", true, true, func(d *lmDiag) num { return d.IdentityDist }},
+			{"mean over l of ‖H̄_l − I‖_F/√(n−1)", "identity distance", true, true, true, func(d *lmDiag) num { return d.IdentityDist }},
 		}},
 		{"lm-streams", []lmDiagRow{
-			{"effective number of streams", "exp(entropy of the covariance's spectrum)", false, true, func(d *lmDiag) num { return d.EffectiveStreams }},
-			{"dominant direction's share of the variance", "dominant share", false, true, func(d *lmDiag) num { return d.DominantShare }},
+			{"effective number of streams", "exp(entropy of the covariance's spectrum)", false, true, false, func(d *lmDiag) num { return d.EffectiveStreams }},
+			{"dominant direction's share of the variance", "dominant share", false, true, false, func(d *lmDiag) num { return d.DominantShare }},
 		}},
 	}
 	for _, fig := range figures {
@@ -260,6 +266,7 @@ func writeLMDiagPlots(dir string, facets []lmFacet, seed int) error {
 			for _, f := range facets {
 				l := plotting.Lines{Title: f.title(seed, row.title), XLabel: "training step", YLabel: row.ylabel,
 					LogY: row.log, IntX: true, NoMarkers: true}
+				var zero []string // runs whose values are all left out as zeros
 				for _, r := range f.runs {
 					s := plotting.Series{Name: lmRunName(r)}
 					if row.multi && r.Key.N < 2 {
@@ -268,11 +275,22 @@ func writeLMDiagPlots(dir string, facets []lmFacet, seed int) error {
 					}
 					var at []float64
 					var v []num
+					zeros := 0
 					for i := range r.Record.TrainDiagnostics {
 						d := &r.Record.TrainDiagnostics[i]
-						at, v = append(at, float64(d.Step)), append(v, row.get(d))
+						x := row.get(d)
+						if row.zeroNamed && x == 0 {
+							x, zeros = nan, zeros+1
+						}
+						at, v = append(at, float64(d.Step)), append(v, x)
+					}
+					if zeros > 0 && zeros == len(v) {
+						zero = append(zero, s.Name)
 					}
 					l.Series = append(l.Series, pointSeries(s.Name, r.Record.Diverged, at, v))
+				}
+				if len(zero) > 0 {
+					l.Title += " (0, not drawn: " + strings.Join(zero, ", ") + ")"
 				}
 				p, err := linePlot(l)
 				if err != nil {
